@@ -1,0 +1,1 @@
+"""Analysis: calibration, sensitivity, plots, reports, the browser app."""

@@ -1,0 +1,70 @@
+"""Figures of single runs. (Batch figures live in analysis.figures.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+ZONE_SERIES = (
+    ("displaced_jordan_border", "Jordanian border (closed)", "#4c72b0", ""),
+    ("displaced_golan", "Golan frontier (closed)", "#55a868", "//"),
+    ("displaced_fields", "Fields and olive groves", "#c4ad66", ".."),
+    ("displaced_towns", "Quieter rebel towns", "#8172b2", "xx"),
+    ("displaced_regime_area", "Regime areas (corridors)", "#937860", "\\\\"),
+)
+EVENT_MARKS = {
+    "talks_opened": ("talks open", ":"),
+    "talks_collapsed": ("talks collapse", "--"),
+    "talks_resumed": ("talks resume", "-."),
+    "deal_signed": ("deal signed", "-"),
+}
+
+
+def _key_events(events: pd.DataFrame) -> list[tuple[float, str, str]]:
+    marks = []
+    for kind, (label, style) in EVENT_MARKS.items():
+        ev = events[events["kind"] == kind]
+        if kind in ("talks_opened", "deal_signed"):
+            ev = ev[(ev["target"] == "joint_command") | (ev["actor"] == "joint_command")]
+        for d in ev["day"].drop_duplicates().head(3):
+            marks.append((float(d), label, style))
+    return marks
+
+
+def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
+                     title: str = "", targets: list[dict[str, Any]] | None = None) -> Path:
+    """Displaced persons over time, stacked by destination zone, key events marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=150)
+    days = ts["day"].to_numpy()
+    ys = [ts[c].to_numpy() / 1000 for c, *_ in ZONE_SERIES]
+    polys = ax.stackplot(days, *ys, labels=[lab for _, lab, _, _ in ZONE_SERIES],
+                         colors=[c for *_, c, _ in ZONE_SERIES], alpha=0.85)
+    for poly, (*_, hatch) in zip(polys, ZONE_SERIES, strict=True):
+        poly.set_hatch(hatch)
+    ax.plot(days, ts["displaced_total"] / 1000, color="black", lw=1.2, label="Displaced, total")
+    ymax = max(float(ts["displaced_total"].max()) / 1000 * 1.15, 1.0)
+    for d, label, style in _key_events(events):
+        ax.axvline(d, color="0.2", ls=style, lw=0.9)
+        ax.text(d + 0.3, ymax * 0.97, label, rotation=90, va="top", fontsize=7, color="0.2")
+    for t in targets or []:
+        ax.errorbar([t["day"]], [t["value"] / 1000], yerr=[[t["lo"] / 1000], [t["hi"] / 1000]],
+                    fmt="D", color="crimson", ms=6, capsize=4, label=t.get("label"))
+    ax.set_ylim(0, ymax)
+    ax.set_xlim(days[0], days[-1])
+    ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
+    ax.set_ylabel("Displaced persons (thousands)")
+    ax.set_title(title or "Displacement by destination")
+    ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

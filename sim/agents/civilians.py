@@ -1,0 +1,215 @@
+"""The civilians: every person of the rebel-held south, as numpy arrays of households.
+
+One Mesa agent holds the arrays; there is never one Python object per person. Each row is a
+household (families flee and return together) with its home town, its living members, where
+it is (``loc``: a town index, or a zone/exit code after the towns) and the tick it arrives
+there. Persons are represented 1:1: household sizes sum to each town's population exactly.
+
+Location codes, with ``T`` the number of towns: ``0..T-1`` a town (home or host),
+``T+0`` the Jordanian border, ``T+1`` the Golan frontier, ``T+2`` fields and olive groves,
+``T+3`` regime areas, ``T+4`` evacuated by safe passage, ``T+5`` crossed into Jordan,
+``T+6`` crossed the Golan line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import NegotiationModel
+
+JORDAN, GOLAN, FIELDS, REGIME_AREA, EVACUATED, CROSSED_JORDAN, CROSSED_GOLAN = range(7)
+N_CODES = 7
+
+
+def make_households(pop_by_town: np.ndarray, mean_size: float,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Split each town's population into households (sizes 1 + Poisson(mean - 1)).
+
+    Returns (home town index, size) arrays whose sizes sum to each town's population exactly.
+    """
+    homes, sizes = [], []
+    lam = max(mean_size - 1.0, 0.0)
+    for t, n in enumerate(pop_by_town.tolist()):
+        if n <= 0:
+            continue
+        k = int(n / mean_size * 1.3) + 10
+        s = 1 + rng.poisson(lam, size=k)
+        while s.sum() < n:
+            s = np.concatenate([s, 1 + rng.poisson(lam, size=k)])
+        cs = np.cumsum(s)
+        m = int(np.searchsorted(cs, n))  # first index with cs >= n
+        s = s[: m + 1].copy()
+        s[-1] = n - (cs[m - 1] if m > 0 else 0)
+        homes.append(np.full(len(s), t, dtype=np.int32))
+        sizes.append(s.astype(np.int32))
+    if not homes:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return np.concatenate(homes), np.concatenate(sizes)
+
+
+class Civilians(mesa.Agent):
+    """All civilians, vectorised. Methods move households; the rules decide the probabilities."""
+
+    model: NegotiationModel
+
+    def __init__(self, model: NegotiationModel, pop_by_town: np.ndarray, mean_size: float) -> None:
+        super().__init__(model)
+        self.n_towns = len(pop_by_town)
+        self.home, self.size = make_households(pop_by_town, mean_size, model.rng)
+        self.loc = self.home.copy()
+        self.arrive = np.zeros(len(self.home), dtype=np.int32)
+        self.initial = int(self.size.sum())
+        self.code = {name: self.n_towns + k for k, name in enumerate(
+            ("jordan", "golan", "fields", "regime_area", "evacuated", "crossed_jordan",
+             "crossed_golan"))}
+        self.n_loc = self.n_towns + N_CODES
+        self.exit0 = self.n_towns + EVACUATED  # codes >= exit0 have left the area
+        # cumulative counters (persons)
+        self.dead = 0
+        self.strike_dead = 0
+        self.exposure_dead = 0
+        self.returned = 0
+        self.evacuated = 0
+        self.crossed_jordan = 0
+        self.crossed_golan = 0
+        # tallies kept up to date by every move (so no per-tick pass over all households)
+        self.count_loc = self._bincount(self.loc, self.size, self.n_loc)
+        self.home_at = self._bincount(self.home, self.size, self.n_towns)
+        self.away_home = np.zeros(self.n_towns, dtype=np.int64)
+
+    @staticmethod
+    def _bincount(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+        return np.bincount(idx, weights=w, minlength=n).astype(np.int64)
+
+    # --- counts ---------------------------------------------------------------------------
+    def counts_by_loc(self) -> np.ndarray:
+        """Persons at each location code (towns, then zones and exits)."""
+        return self.count_loc.copy()
+
+    def at_home_by_town(self) -> np.ndarray:
+        """Persons at home, per home town."""
+        return self.home_at.copy()
+
+    def away_by_home(self) -> np.ndarray:
+        """Persons displaced (away, alive, still in the area), per home town."""
+        return self.away_home.copy()
+
+    def recount(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The three tallies recomputed from the arrays (for tests of the bookkeeping)."""
+        at_home = self.loc == self.home
+        away = ~at_home & (self.loc < self.exit0)
+        return (self._bincount(self.loc, self.size, self.n_loc),
+                self._bincount(self.home, np.where(at_home, self.size, 0), self.n_towns),
+                self._bincount(self.home, np.where(away, self.size, 0), self.n_towns))
+
+    def _move(self, idx: np.ndarray, new: np.ndarray) -> None:
+        """Move households ``idx`` to locations ``new``, keeping every tally right."""
+        old = self.loc[idx]
+        s = self.size[idx].astype(np.int64)
+        h = self.home[idx]
+        n, t = self.n_loc, self.n_towns
+        self.count_loc += self._bincount(new, s, n) - self._bincount(old, s, n)
+        was_home, now_home = old == h, new == h
+        self.home_at += self._bincount(h, s * (now_home.astype(np.int64) - was_home), t)
+        was_away = ~was_home & (old < self.exit0)
+        now_away = ~now_home & (new < self.exit0)
+        self.away_home += self._bincount(h, s * (now_away.astype(np.int64) - was_away), t)
+        self.loc[idx] = new
+
+    # --- moves ----------------------------------------------------------------------------
+    def flee_and_return(self, p_flee: np.ndarray, p_return: np.ndarray,
+                        cum_dest: np.ndarray, dest_loc: np.ndarray, dest_ticks: np.ndarray,
+                        tick: int) -> np.ndarray:
+        """One tick of flight and return. Returns persons newly displaced, per home town.
+
+        ``p_flee``/``p_return`` are per home town; ``cum_dest`` (towns x destinations) the
+        cumulative destination probabilities, ``dest_loc`` and ``dest_ticks`` the location
+        code and travel time of each (home town, destination) pair.
+        """
+        rng = self.model.rng
+        u = rng.random(len(self.home))
+        at_home = self.loc == self.home
+        flee = at_home & (u < p_flee[self.home])
+        idx = np.flatnonzero(flee)
+        new_disp = np.zeros(self.n_towns, dtype=np.int64)
+        if len(idx):
+            h = self.home[idx]
+            choice = np.minimum((rng.random(len(idx))[:, None] > cum_dest[h]).sum(axis=1),
+                                cum_dest.shape[1] - 1)
+            self._move(idx, dest_loc[h, choice])
+            self.arrive[idx] = tick + dest_ticks[h, choice]
+            new_disp = np.bincount(h, weights=self.size[idx], minlength=self.n_towns).astype(
+                np.int64)
+        back = (~at_home & (self.loc < self.exit0) & (self.arrive <= tick)
+                & (u < p_return[self.home]))
+        ridx = np.flatnonzero(back)
+        if len(ridx):
+            self._move(ridx, self.home[ridx])
+            self.returned += int(self.size[ridx].sum())
+        return new_disp
+
+    def cross(self, zone: int, exit_code: int, p_cross: float, tick: int) -> int:
+        """People who reached an open border cross it; returns persons crossed."""
+        idx = np.flatnonzero((self.loc == self.n_towns + zone) & (self.arrive <= tick))
+        if not len(idx) or p_cross <= 0:
+            return 0
+        go = idx[self.model.rng.random(len(idx)) < p_cross]
+        self._move(go, np.full(len(go), self.n_towns + exit_code, dtype=self.loc.dtype))
+        n = int(self.size[go].sum())
+        if exit_code == CROSSED_JORDAN:
+            self.crossed_jordan += n
+        else:
+            self.crossed_golan += n
+        return n
+
+    def evacuate(self, town: int, share: float) -> int:
+        """Bus out ``share`` of the people present in ``town`` (safe passage); returns persons."""
+        idx = np.flatnonzero((self.loc == town) & (self.size > 0))
+        if not len(idx) or share <= 0:
+            return 0
+        idx = self.model.rng.permutation(idx)
+        target = share * float(self.size[idx].sum())
+        k = int(np.searchsorted(np.cumsum(self.size[idx]), target)) + 1
+        go = idx[:k] if target > 0 else idx[:0]
+        self._move(go, np.full(len(go), self.exit0, dtype=self.loc.dtype))
+        n = int(self.size[go].sum())
+        self.evacuated += n
+        return n
+
+    def kill(self, deaths_by_loc: np.ndarray) -> np.ndarray:
+        """Remove ``deaths_by_loc[c]`` persons at each location code c; returns deaths applied."""
+        applied = np.zeros_like(deaths_by_loc)
+        if deaths_by_loc.sum() <= 0:
+            return applied
+        rng = self.model.rng
+        cand = np.flatnonzero((deaths_by_loc[self.loc] > 0) & (self.size > 0))
+        order = cand[np.argsort(self.loc[cand], kind="stable")]
+        locs = self.loc[order]
+        for c in np.flatnonzero(deaths_by_loc):
+            lo, hi = np.searchsorted(locs, c), np.searchsorted(locs, c, side="right")
+            hh = order[lo:hi]
+            if not len(hh):
+                continue
+            cs = np.cumsum(self.size[hh])
+            k = int(min(deaths_by_loc[c], cs[-1]))
+            persons = rng.choice(int(cs[-1]), size=k, replace=False)
+            victims = hh[np.searchsorted(cs, persons, side="right")]
+            self._remove(victims)
+            applied[c] = k
+        self.dead += int(applied.sum())
+        return applied
+
+    def _remove(self, victims: np.ndarray) -> None:
+        """One person dies in each listed household (repeats allowed); tallies follow."""
+        ones = np.ones(len(victims), dtype=np.int64)
+        loc, h = self.loc[victims], self.home[victims]
+        self.count_loc -= self._bincount(loc, ones, self.n_loc)
+        at_home = loc == h
+        self.home_at -= self._bincount(h, at_home.astype(np.int64), self.n_towns)
+        self.away_home -= self._bincount(h, (~at_home & (loc < self.exit0)).astype(np.int64),
+                                         self.n_towns)
+        np.subtract.at(self.size, victims, 1)

@@ -1,0 +1,42 @@
+"""User-facing errors.
+
+Every mistake a user can make in a scenario or data file raises :class:`ScenarioError` with the
+file, the field (or line) and what is allowed. The CLI turns it into a message and exit code 2;
+no Python traceback reaches the user unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ScenarioError(Exception):
+    """A user's scenario or data file is wrong: says where, what, and how to fix it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        field: str | None = None,
+        line: int | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.field = field
+        self.line = line
+        self.fix = fix
+        self.message = message
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = self.file or "<scenario>"
+        if self.line is not None:
+            where += f":{self.line}"
+        parts = [f"{where}: "]
+        if self.field:
+            parts.append(f"field '{self.field}': ")
+        parts.append(self.message)
+        if self.fix:
+            parts.append(f"\n  fix: {self.fix}")
+        return "".join(parts)

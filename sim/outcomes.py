@@ -1,0 +1,87 @@
+"""Summary outcomes of one run: the numbers batches, calibration and tests compare.
+
+Every outcome is computed from a run's timeseries and events only, so it can be recomputed
+from the files a run writes. Days are days since 2018-06-19 00:00 (the article's figures are
+read at day 16, the day rebels returned to talks).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+ARTICLE_DAY = 16.0
+
+
+def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
+    """The column's value at the last record at or before ``day``."""
+    rows = ts[ts["day"] <= day + 1e-9]
+    return float(rows[column].iloc[-1]) if len(rows) else math.nan
+
+
+def first_day(events: pd.DataFrame, kind: str, **match: str) -> float:
+    """Day of the first event of ``kind`` (matching columns), NaN if none."""
+    ev = events[events["kind"] == kind]
+    for k, v in match.items():
+        ev = ev[ev[k] == v]
+    return float(ev["day"].iloc[0]) if len(ev) else math.nan
+
+
+def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
+    """The summary outcomes of a run (a flat dict of numbers)."""
+    collapse = first_day(events, "talks_collapsed")
+    resumed = first_day(events, "talks_resumed")
+    deal = first_day(events, "deal_signed", actor="joint_command")
+    peak_i = int(ts["displaced_total"].values.argmax())
+    out: dict[str, Any] = {
+        "displaced_day16": value_at(ts, "displaced_total", ARTICLE_DAY),
+        "deaths_day16": value_at(ts, "civilian_deaths_cum", ARTICLE_DAY),
+        "deaths_day60": value_at(ts, "civilian_deaths_cum", 60.0),
+        "deaths_final": float(ts["civilian_deaths_cum"].iloc[-1]),
+        "peak_displaced": float(ts["displaced_total"].iloc[peak_i]),
+        "peak_day": float(ts["day"].iloc[peak_i]),
+        "jordan_border_day16": value_at(ts, "displaced_jordan_border", ARTICLE_DAY),
+        "golan_day16": value_at(ts, "displaced_golan", ARTICLE_DAY),
+        "towns_reconciled_day15": value_at(ts, "towns_reconciled", 15.0),
+        "towns_settled_at_collapse": (value_at(ts, "towns_reconciled", collapse)
+                                      + value_at(ts, "towns_captured", collapse)
+                                      if not math.isnan(collapse) else math.nan),
+        "talks_open_day": first_day(events, "talks_opened", target="joint_command"),
+        "first_collapse_day": collapse,
+        "resume_day": resumed,
+        "resume_delay_h": (resumed - collapse) * 24.0 if not math.isnan(resumed) else math.nan,
+        "collapses": int(ts["collapses"].iloc[-1]),
+        "deal_day": deal,
+        "evacuated": float(ts["evacuated_cum"].iloc[-1]),
+        "returned": float(ts["returned_cum"].iloc[-1]),
+        "crossed_to_jordan": float(ts["crossed_to_jordan"].iloc[-1]),
+        "crossed_to_golan": float(ts["crossed_to_golan"].iloc[-1]),
+        "regime_share_day16": value_at(ts, "regime_share_area", ARTICLE_DAY),
+        "regime_share_final": float(ts["regime_share_area"].iloc[-1]),
+        "towns_rebel_final": float(ts["towns_rebel"].iloc[-1]),
+    }
+    # The blitz: the 24 hours after the first collapse.
+    if not math.isnan(collapse):
+        window = events[(events["day"] >= collapse - 1e-9) & (events["day"] < collapse + 1.0)]
+        cas = window[(window["kind"] == "casualties") & (window["actor"] == "regime")]
+        per_town = cas.assign(n=cas["detail"].str.extract(r"^(\d+)")[0].astype(float)) \
+            .groupby("target")["n"].sum() if len(cas) else pd.Series(dtype=float)
+        out["blitz_max_town_deaths"] = float(per_town.max()) if len(per_town) else 0.0
+        after = events[(events["day"] >= collapse - 1e-9) & (events["day"] < collapse + 2.0)
+                       & (events["kind"] == "area_handed_over")]
+        out["area_handed_over_48h_after_collapse"] = float(
+            after["detail"].str.extract(r"^([\d.]+)")[0].astype(float).sum()) if len(after) else 0.0
+        pre = ts[ts["day"] < collapse - 1e-9]
+        blitz = ts[(ts["day"] > collapse + 1e-9) & (ts["day"] <= collapse + 1.0 + 1e-9)]
+        out["blitz_intensity_ratio"] = (float(blitz["bombardment_intensity"].max())
+                                        / max(float(pre["bombardment_intensity"].max()), 1e-9)
+                                        if len(pre) and len(blitz) else math.nan)
+    else:
+        out["blitz_max_town_deaths"] = math.nan
+        out["area_handed_over_48h_after_collapse"] = math.nan
+        out["blitz_intensity_ratio"] = math.nan
+    crossing = first_day(events, "crossing_taken", target="nasib_crossing")
+    out["nasib_taken_day"] = crossing
+    return out

@@ -1,0 +1,53 @@
+"""Rule: whether a faction accepts the mediator's terms (bargaining under a commitment problem).
+
+For faction f facing terms (phases k, safe passage s in {0,1}, guarantees g)::
+
+    V_deal  = deal_base + passage_value * hardliner_share_f * s - disarm_risk * (1 - g) / k
+    V_fight = hold_value * p_hold_f * resolve_f + hope0 * exp(-hope_decay * day) - pain_f
+    P(accept) = logistic((V_deal - V_fight) / noise)
+
+Disarming at once with no credible guarantee is Fearon's (1995) commitment problem: phasing
+spreads the risk (the 1/k term) and guarantees reduce it. Safe passage is an outside option,
+worth most to hardliners. ``pain_f`` is the coercion of Schelling (1966): strikes on the
+faction's towns, its civilians' deaths and displacement (accumulated, fading at
+``negotiation.pain_decay``). ``p_hold_f`` is the share of its towns still held (the military
+balance, Slantchev 2003). The joint command accepts when factions holding at least
+``negotiation.coalition_threshold`` of the negotiating strength accept; a faction of kind
+``refuses_talks`` never accepts.
+
+Parameters: ``negotiation.*``. Calibrated by: talks collapsing over the one-go demand
+(article lines 4, 12) and the return to talks after the blitz (lines 6-9).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def deal_value(phases: int, safe_passage: bool, guarantees: float, hardliner_share: float,
+               deal_base: float, passage_value: float, disarm_risk: float) -> float:
+    """Value of accepting the terms for a faction (utility)."""
+    return (deal_base + passage_value * hardliner_share * float(safe_passage)
+            - disarm_risk * (1.0 - guarantees) / max(phases, 1))
+
+
+def fight_value(p_hold: float, resolve: float, day: float, pain: float, hold_value: float,
+                hope0: float, hope_decay: float) -> float:
+    """Value of fighting on (utility): ground held, hope of outside help, minus pain."""
+    return hold_value * p_hold * resolve + hope0 * math.exp(-hope_decay * day) - pain
+
+
+def accept_probability(v_deal: float, v_fight: float, noise: float) -> float:
+    """Logistic choice between the deal and fighting on."""
+    z = (v_deal - v_fight) / noise
+    return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+
+def coalition_accepts(accepts: np.ndarray, weights: np.ndarray, threshold: float) -> bool:
+    """The joint command signs if the accepting factions hold enough of the strength."""
+    total = float(weights.sum())
+    if total <= 0:
+        return False
+    return float(weights[accepts].sum()) / total >= threshold

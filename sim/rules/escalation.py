@@ -1,0 +1,34 @@
+"""Rule: the level of bombardment as a function of the negotiation (coercive diplomacy).
+
+``level`` multiplies the regime's daily strike capacity on towns whose factions negotiate:
+
+* no talks: 1 (the offensive's ordinary tempo);
+* talks under way (talks, offer, rejected): ``regime.talks_level`` (the days of calm);
+* after a collapse (collapsed, escalation): ``regime.escalation_factor`` (the blitz);
+* after the rebels return (resumed): ``regime.halt_level`` (strikes halted);
+* after a deal (deal, handover, implemented): 0 on the towns that signed.
+
+Towns of a faction that refuses all talks are bombed at the ordinary tempo throughout.
+
+Calibrated by: the heaviest bombing of the offensive in the day after talks fell apart
+(article lines 4-5, 11), the halt to strikes when rebels announced their return (line 10),
+the several days of calm before (line 21).
+"""
+
+from __future__ import annotations
+
+from sim.rules.negotiation import NegState
+
+
+def escalation_level(state: NegState, escalation_factor: float, talks_level: float,
+                     halt_level: float) -> float:
+    """Bombardment multiplier on negotiating factions' towns for a negotiation state."""
+    if state == NegState.NO_TALKS:
+        return 1.0
+    if state in (NegState.TALKS, NegState.OFFER, NegState.REJECTED):
+        return talks_level
+    if state in (NegState.COLLAPSED, NegState.ESCALATION):
+        return escalation_factor
+    if state == NegState.RESUMED:
+        return halt_level
+    return 0.0

@@ -1,0 +1,79 @@
+"""Rule: civilians flee threat, choosing a destination by multinomial logit, and travel.
+
+Flight hazard of a household at home in town i (Davenport, Moore & Poe 2003)::
+
+    h_i = 1 - exp(-(b0 + b_strike * L_i + b_front * exp(-d_front_i / front_scale_km)) * dt)
+
+``L_i`` is the strike threat felt at i (intensities of all towns through an exponential kernel
+of ``flight.kernel_km``), ``d_front_i`` the distance to the nearest regime-side town.
+
+Destinations (Flee, Suleimenova et al. 2017): the Jordanian border, the Golan frontier, nearby
+fields and olive groves, a quieter rebel town (the one minimising distance plus threat), and
+regime areas when corridors are open. Utility ``U = asc_z - c_dist * d_z`` plus, for a town,
+``c_safe * exp(-L_host / safety_scale)``; choice probabilities are the softmax of U. Travel
+takes ``ceil(d / speed_km_per_day / dt)`` ticks. Closed borders stop people at the border.
+
+Parameters: ``flight.*``. Calibrated by: 320,000 displaced by the day of the article (article
+line 27), many to the Jordanian border or near the Golan (line 27), people streaming into
+olive groves and fields (line 20), families more than a week on the border (line 30).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Destination columns, in this order, of every destination array.
+DESTINATIONS = ("jordan_border", "golan_frontier", "fields", "regime_area", "town")
+D_JORDAN, D_GOLAN, D_FIELDS, D_REGIME, D_TOWN = range(5)
+
+
+def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, b0: float, b_strike: float,
+                       b_front: float, front_scale_km: float, dt_days: float) -> np.ndarray:
+    """Per-tick probability that a household at home in each town flees."""
+    front = np.exp(-np.where(np.isfinite(d_front_km), d_front_km, 1e9) / front_scale_km)
+    hazard = b0 + b_strike * threat + b_front * front
+    return 1.0 - np.exp(-hazard * dt_days)
+
+
+def choose_host(threat: np.ndarray, dist_km: np.ndarray, candidate: np.ndarray,
+                max_km: float, threat_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each town, the quieter rebel town to flee to (index, distance); -1 if none in reach.
+
+    Cost of host j from i: ``d_ij + threat_km * threat_j``; only candidates within ``max_km``.
+    """
+    cost = dist_km + threat_km * threat[None, :]
+    ok = candidate[None, :] & (dist_km <= max_km)
+    np.fill_diagonal(ok, False)
+    cost = np.where(ok, cost, np.inf)
+    host = cost.argmin(axis=1)
+    has = np.isfinite(cost[np.arange(len(host)), host])
+    host = np.where(has, host, -1)
+    dist = np.where(has, dist_km[np.arange(len(host)), np.maximum(host, 0)], np.inf)
+    return host, dist
+
+
+def destination_utilities(dist: np.ndarray, available: np.ndarray, asc: np.ndarray,
+                          c_dist: float, safety_bonus: np.ndarray) -> np.ndarray:
+    """Utilities (towns x destinations); unavailable destinations get -inf."""
+    u = asc[None, :] - c_dist * dist + safety_bonus
+    return np.where(available, u, -np.inf)
+
+
+def choice_probabilities(utilities: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of utilities (rows with no option get all zeros)."""
+    m = utilities.max(axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(utilities - m)
+    s = e.sum(axis=1, keepdims=True)
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
+
+
+def draw_choices(cum_prob: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw one destination per row from cumulative probabilities (rows x destinations)."""
+    u = rng.random(cum_prob.shape[0])[:, None]
+    return np.minimum((u > cum_prob).sum(axis=1), cum_prob.shape[1] - 1)
+
+
+def travel_ticks(dist_km: np.ndarray, speed_km_per_day: float, dt_days: float) -> np.ndarray:
+    """Ticks needed to cover a distance (at least 1)."""
+    return np.maximum(1, np.ceil(dist_km / (speed_km_per_day * dt_days))).astype(np.int32)

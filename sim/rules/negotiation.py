@@ -1,0 +1,164 @@
+"""Rule: the comprehensive negotiation between the Russian mediator and the joint rebel command.
+
+A state machine with legal transitions only (any other raises :class:`IllegalTransition`)::
+
+    no_talks -> talks -> offer -> deal -> handover -> implemented
+                 |        |  ^
+                 |        v  |
+                 +-----> rejected -> collapsed -> escalation -> resumed -> offer ...
+
+* The mediator opens talks (an ultimatum with a deadline ``mediator.deadline_days``) once the
+  share of negotiable rebel towns already settled reaches ``mediator.open_share``.
+* Every ``mediator.round_hours`` it makes an offer with the current terms (phases, safe passage,
+  guarantees); the joint command answers by the bargaining rule (:mod:`sim.rules.acceptance`).
+* A rejection past the deadline is a collapse; the regime escalates (:mod:`sim.rules.escalation`).
+* The joint command returns when the pain it suffered since the collapse passes
+  ``negotiation.resume_threshold``; the mediator may then concede one step
+  (``mediator.concede_prob``, ``mediator.concession``) and sets a new deadline.
+* A signed deal is handed over during ``mediator.handover_days`` and is never re-opened.
+
+Calibrated by the article: talks collapse on Wednesday (July 4, day 15) over the one-go
+demand (lines 4, 11-12); rebels return 24 hours into the blitz (line 6); strikes halt (line 10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class NegState(StrEnum):
+    NO_TALKS = "no_talks"
+    TALKS = "talks"
+    OFFER = "offer"
+    REJECTED = "rejected"
+    COLLAPSED = "collapsed"
+    ESCALATION = "escalation"
+    RESUMED = "resumed"
+    DEAL = "deal"
+    HANDOVER = "handover"
+    IMPLEMENTED = "implemented"
+
+
+LEGAL: dict[NegState, frozenset[NegState]] = {
+    NegState.NO_TALKS: frozenset({NegState.TALKS}),
+    NegState.TALKS: frozenset({NegState.OFFER, NegState.COLLAPSED}),
+    NegState.OFFER: frozenset({NegState.DEAL, NegState.REJECTED}),
+    NegState.REJECTED: frozenset({NegState.OFFER, NegState.COLLAPSED}),
+    NegState.COLLAPSED: frozenset({NegState.ESCALATION}),
+    NegState.ESCALATION: frozenset({NegState.RESUMED}),
+    NegState.RESUMED: frozenset({NegState.OFFER, NegState.COLLAPSED}),
+    NegState.DEAL: frozenset({NegState.HANDOVER}),
+    NegState.HANDOVER: frozenset({NegState.IMPLEMENTED}),
+    NegState.IMPLEMENTED: frozenset(),
+}
+
+#: States in which the parties are at the table (offers can be made).
+AT_TABLE = frozenset({NegState.TALKS, NegState.REJECTED, NegState.RESUMED})
+#: States after a deal: nothing can re-open it.
+SETTLED = frozenset({NegState.DEAL, NegState.HANDOVER, NegState.IMPLEMENTED})
+
+
+class IllegalTransition(RuntimeError):
+    """A transition the protocol does not allow."""
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The mediator's terms: heavy weapons in ``phases`` (1 = at once), safe passage, guarantees."""
+
+    phases: int = 1
+    safe_passage: bool = False
+    guarantees: float = 0.0
+
+    def describe(self) -> str:
+        handover = "at once" if self.phases == 1 else f"in {self.phases} phases"
+        passage = "with safe passage" if self.safe_passage else "no safe passage"
+        return f"heavy weapons {handover}; {passage}; guarantees {self.guarantees:.2f}"
+
+    def concede(self, what: str) -> Terms:
+        """One step of concession: safe passage (if not yet granted) or one more phase."""
+        if what == "safe_passage" and not self.safe_passage:
+            return Terms(self.phases, True, self.guarantees)
+        return Terms(self.phases + 1, self.safe_passage, self.guarantees)
+
+
+@dataclass
+class Talks:
+    """State of the comprehensive negotiation (mutated only through :meth:`go`)."""
+
+    terms: Terms
+    state: NegState = NegState.NO_TALKS
+    opened_day: float | None = None
+    deadline_day: float | None = None
+    next_offer_day: float | None = None
+    collapses: int = 0
+    last_collapse_day: float | None = None
+    pain_since_collapse: float = 0.0
+    deal_day: float | None = None
+    handover_end_day: float | None = None
+    history: list[tuple[float, NegState]] = field(default_factory=list)
+
+    def go(self, new: NegState, day: float) -> None:
+        """Move to ``new``; raise IllegalTransition if the protocol forbids it."""
+        if new not in LEGAL[self.state]:
+            raise IllegalTransition(f"{self.state} -> {new} is not a legal transition")
+        self.state = new
+        self.history.append((day, new))
+
+    # --- the protocol's moves -------------------------------------------------------------
+    def open(self, day: float, deadline_days: float) -> None:
+        self.go(NegState.TALKS, day)
+        self.opened_day = day
+        self.deadline_day = day + deadline_days
+        self.next_offer_day = day
+
+    def offer_due(self, day: float) -> bool:
+        return (self.state in AT_TABLE and self.next_offer_day is not None
+                and day >= self.next_offer_day - 1e-9)
+
+    def deadline_passed(self, day: float) -> bool:
+        return (self.state in (NegState.TALKS, NegState.REJECTED, NegState.RESUMED)
+                and self.deadline_day is not None and day >= self.deadline_day - 1e-9)
+
+    def make_offer(self, day: float) -> None:
+        self.go(NegState.OFFER, day)
+
+    def answer(self, accepted: bool, day: float, round_hours: float) -> None:
+        if accepted:
+            self.go(NegState.DEAL, day)
+            self.deal_day = day
+        else:
+            self.go(NegState.REJECTED, day)
+            self.next_offer_day = day + round_hours / 24.0
+
+    def collapse(self, day: float) -> None:
+        self.go(NegState.COLLAPSED, day)
+        self.collapses += 1
+        self.last_collapse_day = day
+        self.pain_since_collapse = 0.0
+        self.go(NegState.ESCALATION, day)
+
+    def resume(self, day: float, deadline_days: float, conceded: Terms | None) -> None:
+        self.go(NegState.RESUMED, day)
+        if conceded is not None:
+            self.terms = conceded
+        self.deadline_day = day + deadline_days
+        self.next_offer_day = day
+
+    def start_handover(self, day: float, handover_days: float) -> None:
+        self.go(NegState.HANDOVER, day)
+        self.handover_end_day = day + handover_days
+
+    def complete(self, day: float) -> None:
+        self.go(NegState.IMPLEMENTED, day)
+
+
+def should_open(settled_share: float, open_share: float, enabled: bool) -> bool:
+    """The mediator opens comprehensive talks once enough towns have settled."""
+    return enabled and settled_share >= open_share
+
+
+def should_resume(pain_since_collapse: float, resume_threshold: float) -> bool:
+    """The joint command returns to the table when the blitz has hurt enough (Schelling)."""
+    return pain_since_collapse >= resume_threshold

@@ -1,0 +1,157 @@
+"""Running one scenario: simulate, collect the outputs, write them atomically.
+
+Every run is reproducible from (scenario file, seed, code version); ``metadata.json`` records
+all three (the file's SHA-256, the resolved parameters, the package version and git commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import sim
+from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS, NegotiationModel
+from sim.outcomes import summarize
+from sim.rules.territory import Control
+from sim.scenario.loader import file_sha256, load_scenario, scenario_source
+from sim.scenario.schema import Scenario
+from sim.world.case import World
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced, in memory."""
+
+    scenario: Scenario
+    seed: int
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    towns: pd.DataFrame
+    metadata: dict[str, Any]
+    outcomes: dict[str, Any] = field(default_factory=dict)
+
+
+def git_commit() -> str | None:
+    """The code's git commit (with '-dirty' if the tree has changes), or None outside git."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "sim",
+                                "scenarios"], capture_output=True, text=True, timeout=5).stdout
+        return head + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _times(start: dt.date, days: np.ndarray) -> list[str]:
+    t0 = dt.datetime.combine(start, dt.time())
+    return [(t0 + dt.timedelta(days=float(d))).isoformat() for d in days]
+
+
+def simulate(scenario: Scenario, seed: int, world: World | None = None) -> NegotiationModel:
+    """Build and run the model to its horizon."""
+    model = NegotiationModel(scenario, seed=seed, world=world)
+    model.run()
+    return model
+
+
+def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
+    """Turn a finished model into tables and metadata."""
+    sc = model.params
+    ts = pd.DataFrame(model.rows, columns=list(TIMESERIES_COLUMNS))
+    ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
+    ev = pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail"])
+    ev.insert(0, "time", _times(sc.time.start_date, ev["day"].to_numpy()))
+    ev = ev[list(EVENT_COLUMNS)]
+    w = model.world
+    recs = []
+    for day, ctl, present, at_home, away, deaths in model.town_days:
+        recs.append(pd.DataFrame({
+            "day": day, "town_id": w.town_id, "name": w.name,
+            "controller": [Control(int(c)).name.lower() for c in ctl],
+            "population_present": present, "at_home": at_home, "displaced_out": away,
+            "deaths_cum": deaths}))
+    towns = pd.concat(recs, ignore_index=True)
+    towns.insert(0, "time", _times(sc.time.start_date, towns["day"].to_numpy()))
+    src = scenario_source(model.params)
+    meta = {
+        "scenario_name": sc.name,
+        "scenario_file": str(src) if src else None,
+        "scenario_sha256": file_sha256(src) if src else None,
+        "seed": model.seed,
+        "package_version": sim.__version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_time_s": wall_s,
+        "ticks": model.n_ticks,
+        "households": int(len(model.civilians.home)),
+        "persons": int(model.civilians.initial),
+        "case_files": list(w.source_files),
+        "parameters": sc.model_dump(mode="json"),
+    }
+    res = RunResult(sc, model.seed, ts, ev, towns, meta)
+    res.outcomes = summarize(ts, ev)
+    meta["outcomes"] = res.outcomes
+    return res
+
+
+def run_file(path: str | Path, seed: int = 0) -> RunResult:
+    """Load a scenario file, run it with ``seed`` and collect the results."""
+    sc = load_scenario(path)
+    t0 = time.perf_counter()
+    model = simulate(sc, seed)
+    return collect(model, wall_s=time.perf_counter() - t0)
+
+
+def default_out_dir(result: RunResult) -> Path:
+    return Path("runs") / result.scenario.name / str(result.seed)
+
+
+def write_outputs(result: RunResult, out_dir: str | Path,
+                  extra: dict[str, Any] | None = None) -> Path:
+    """Write a run's files into ``out_dir`` atomically: all of them appear, or none.
+
+    Files are written into a temporary folder beside ``out_dir`` that is then renamed into
+    place; an existing ``out_dir`` is replaced only after the new one is complete.
+    ``extra`` maps file names to callables ``f(path)`` that write more files (e.g. plots).
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
+        try:
+            result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        except ImportError:
+            pass
+        result.events.to_csv(tmp / "events.csv", index=False)
+        result.towns.to_csv(tmp / "towns.csv", index=False)
+        (tmp / "metadata.json").write_text(json.dumps(result.metadata, indent=2, default=str)
+                                           + "\n", encoding="utf-8")
+        for name, writer in (extra or {}).items():
+            writer(tmp / name)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

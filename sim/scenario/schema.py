@@ -1,0 +1,400 @@
+"""The parameter schema: every parameter of the model, with its unit, range, default and meaning.
+
+One place only. Rules receive these typed groups and never hard-code numbers. Fields marked
+``calibratable`` (with a ``prior`` range) are the free parameters of ``negsim calibrate``; the
+others are set from sources (the article, the UN, the case data) or are scenario levers.
+
+Units: days (d), hours (h), kilometres (km), persons, strikes per day, and "utility" for the
+dimensionless values of the bargaining rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+def param(
+    default: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    unit: str,
+    desc: str,
+    prior: tuple[float, float] | None = None,
+) -> Any:
+    """A schema field with a unit, an allowed range and (if calibratable) a prior range."""
+    extra: dict[str, Any] = {"unit": unit, "calibratable": prior is not None}
+    if prior is not None:
+        extra["prior"] = [float(prior[0]), float(prior[1])]
+    return Field(default, ge=lo, le=hi, description=desc, json_schema_extra=extra)
+
+
+class Group(BaseModel):
+    """A group of parameters: unknown fields are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TimeParams(Group):
+    start_date: dt.date = param(dt.date(2018, 6, 19), unit="date",
+                                desc="Day 0 of the calendar: the offensive's launch (article line 5).")
+    tick_hours: int = param(6, 1, 24, unit="h", desc="Tick length; must divide 24.")
+    horizon_days: float = param(60.0, 1.0, 365.0, unit="d", desc="Simulated span from day 0.")
+
+    @field_validator("tick_hours")
+    @classmethod
+    def _divides_day(cls, v: int) -> int:
+        if 24 % v:
+            raise ValueError(f"tick_hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {v}")
+        return v
+
+
+class WorldParams(Group):
+    towns_file: str = param("data/daraa2018/towns.csv", unit="path",
+                            desc="Towns table, relative to the scenario file's folder.")
+    subdistricts_file: str = param("data/daraa2018/subdistricts.csv", unit="path",
+                                   desc="Sub-district areas table, relative to the scenario file.")
+    zones_file: str = param("data/daraa2018/zones.csv", unit="path",
+                            desc="Destination zones table, relative to the scenario file.")
+    borders_file: str = param("data/daraa2018/borders.csv", unit="path",
+                              desc="Border polylines (jordan, golan), relative to the scenario file.")
+    population_scale: float = param(1.0, 0.001, 10.0, unit="ratio",
+                                    desc="Multiplies every town's population (1 = the UN's 750,000).")
+    household_size_mean: float = param(5.5, 1.0, 12.0, unit="persons",
+                                       desc="Mean household size; households flee and return together.")
+    neighbour_km: float = param(12.0, 1.0, 50.0, unit="km",
+                                desc="Towns closer than this are neighbours (front, cascade, hosting).")
+
+
+class Axis(Group):
+    """An offensive axis: the regime's ground pressure is focused near (lat, lon) from a day on."""
+
+    name: str = Field(description="Label of the axis.")
+    lat: float = Field(ge=-90, le=90, description="Latitude of the axis' focus (deg).")
+    lon: float = Field(ge=-180, le=180, description="Longitude of the axis' focus (deg).")
+    radius_km: float = Field(20.0, gt=0, le=200, description="Reach of the axis (km).")
+    from_day: float = Field(0.0, ge=0, le=365, description="Day the axis opens.")
+    weight: float = Field(1.0, ge=0, le=10, description="Relative strength of the axis.")
+
+
+def _default_axes() -> list[Axis]:
+    # Sequence of the 2018 campaign (reconstructed from contemporaneous reporting; see ODD):
+    # east (Busra al-Harir, Lajat) from June 19, south-east to the Jordanian border from about
+    # July 1, the western countryside from about July 9, Quneitra and the Yarmouk basin later.
+    return [
+        Axis(name="east", lat=32.84, lon=36.35, radius_km=22.0, from_day=0.0, weight=1.0),
+        Axis(name="border", lat=32.58, lon=36.22, radius_km=18.0, from_day=12.0, weight=1.0),
+        Axis(name="west", lat=32.74, lon=36.05, radius_km=20.0, from_day=20.0, weight=1.0),
+        Axis(name="quneitra", lat=33.05, lon=35.90, radius_km=20.0, from_day=26.0, weight=1.0),
+        Axis(name="yarmouk", lat=32.76, lon=35.93, radius_km=12.0, from_day=33.0, weight=1.0),
+    ]
+
+
+class RegimeParams(Group):
+    ground_capacity: float = param(1.6, 0.0, 10.0, unit="ratio", prior=(0.8, 3.0),
+                                   desc="Offensive capacity relative to a town's defence (>1 advances).")
+    k_capture: float = param(0.25, 0.0, 10.0, unit="1/d", prior=(0.05, 1.0),
+                             desc="Capture hazard per unit of excess ground pressure.")
+    front_km: float = param(10.0, 1.0, 50.0, unit="km",
+                            desc="A rebel town within this distance of a regime-held one is on the front.")
+    axes: list[Axis] = Field(default_factory=_default_axes,
+                             description="Offensive axes, opened in sequence.")
+    bombardment_capacity: float = param(40.0, 0.0, 1000.0, unit="strikes/d", prior=(10.0, 120.0),
+                                        desc="Air strikes, barrel bombs and missiles per day, baseline.")
+    escalation_factor: float = param(5.0, 1.0, 30.0, unit="ratio", prior=(2.0, 12.0),
+                                     desc="Multiplier on bombardment after talks collapse (the blitz).")
+    talks_level: float = param(0.25, 0.0, 1.0, unit="ratio",
+                               desc="Bombardment level while comprehensive talks run (days of calm).")
+    halt_level: float = param(0.02, 0.0, 1.0, unit="ratio",
+                              desc="Bombardment level after rebels return to talks (strikes halted).")
+    priority_front: float = param(2.0, 0.0, 20.0, unit="weight",
+                                  desc="Strike priority of towns on the front.")
+    priority_strategic: float = param(2.0, 0.0, 20.0, unit="weight",
+                                      desc="Strike priority of strategic towns (crossing, capital).")
+    priority_axis: float = param(4.0, 0.0, 50.0, unit="weight",
+                                 desc="Strike priority of towns near an open offensive axis.")
+    corridors_open: bool = param(False, unit="flag",
+                                 desc="Corridors let civilians flee into regime-held areas.")
+
+
+class MediatorParams(Group):
+    enabled: bool = param(True, unit="flag", desc="Russia mediates (local and comprehensive deals).")
+    phases: int = param(1, 1, 10, unit="phases",
+                        desc="Heavy weapons handed over in this many phases (1 = all at once).")
+    safe_passage: bool = param(False, unit="flag",
+                               desc="Safe passage to opposition territory elsewhere is offered.")
+    guarantees: float = param(0.2, 0.0, 1.0, unit="ratio",
+                              desc="Credibility of the mediator's guarantees (0 none, 1 full).")
+    open_share: float = param(0.4, 0.0, 1.0, unit="ratio", prior=(0.2, 0.6),
+                              desc="Share of negotiable rebel towns settled when comprehensive talks open.")
+    round_hours: float = param(12.0, 1.0, 240.0, unit="h", desc="Time between offers in talks.")
+    deadline_days: float = param(3.0, 0.25, 60.0, unit="d", prior=(1.5, 5.0),
+                                 desc="Ultimatum: talks collapse if no deal this long after opening.")
+    concede_prob: float = param(0.6, 0.0, 1.0, unit="probability",
+                                desc="Chance the mediator concedes one step after a collapse.")
+    concession: Literal["safe_passage", "phases"] = param(
+        "safe_passage", unit="choice", desc="What the mediator concedes after a collapse.")
+    local_deals: bool = param(True, unit="flag", desc="Russia brokers town-by-town reconciliation.")
+    local_talks_hours: float = param(18.0, 1.0, 240.0, unit="h",
+                                     desc="A town committee's talks before its local deal is signed.")
+    handover_days: float = param(2.0, 0.25, 30.0, unit="d",
+                                 desc="Time to hand over towns and weapons after a comprehensive deal.")
+    evacuation_share_hardline: float = param(0.06, 0.0, 1.0, unit="ratio",
+                                             desc="Share of a hardline town's people bused out under safe passage.")
+    evacuation_share: float = param(0.01, 0.0, 1.0, unit="ratio",
+                                    desc="Share of other towns' people bused out under safe passage.")
+
+
+class NegotiationParams(Group):
+    """The bargaining rule (Fearon 1995; Powell 2006; Schelling 1966): see sim/rules/acceptance.py."""
+
+    deal_base: float = param(1.0, -10.0, 10.0, unit="utility",
+                             desc="Value of a negotiated surrender before its terms.")
+    disarm_risk: float = param(3.0, 0.0, 20.0, unit="utility", prior=(1.0, 6.0),
+                               desc="Cost of disarming before the other side keeps its promises.")
+    passage_value: float = param(1.5, 0.0, 20.0, unit="utility",
+                                 desc="Value of safe passage (an outside option, mostly for hardliners).")
+    hold_value: float = param(2.0, 0.0, 20.0, unit="utility",
+                              desc="Value of holding ground, times the share still held and resolve.")
+    hope0: float = param(1.0, 0.0, 10.0, unit="utility",
+                         desc="Initial hope of outside help (last year's ceasefire guarantors).")
+    hope_decay: float = param(0.1, 0.0, 5.0, unit="1/d", desc="Decay rate of that hope.")
+    pain_per_strike: float = param(0.02, 0.0, 1.0, unit="utility/strike", prior=(0.005, 0.08),
+                                   desc="Pain a faction feels per strike on its towns.")
+    pain_per_death: float = param(0.02, 0.0, 1.0, unit="utility/person",
+                                  desc="Pain per civilian killed in its towns.")
+    pain_per_displaced: float = param(0.2, 0.0, 10.0, unit="utility/1000 persons",
+                                      desc="Pain per thousand of its civilians newly displaced.")
+    pain_decay: float = param(0.3, 0.0, 5.0, unit="1/d", desc="Pain fades at this rate.")
+    noise: float = param(0.5, 0.01, 10.0, unit="utility", desc="Logit noise of acceptance.")
+    coalition_threshold: float = param(0.6, 0.0, 1.0, unit="ratio",
+                                       desc="Strength-weighted share of factions needed to accept.")
+    resume_threshold: float = param(2.0, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
+                                    desc="Pain since a collapse that brings the joint command back.")
+
+
+class FactionSpec(Group):
+    """A rebel faction; towns name their faction in the towns table's `faction` column."""
+
+    name: str = Field(description="Faction id, as in the towns table's `faction` column.")
+    kind: Literal["moderate", "hardline", "refuses_talks"] = Field(
+        description="moderate and hardline negotiate via the joint command; refuses_talks never.")
+    strength: float = Field(ge=0, le=1e6, description="Fighters (persons); weights the coalition vote.")
+    heavy_weapons: int = Field(0, ge=0, le=100000, description="Tanks and artillery pieces.")
+    resolve: float = Field(1.0, ge=0, le=10, description="Multiplies the value of fighting on.")
+    hardliner_share: float = Field(0.1, ge=0, le=1, description="Share of hardliners in its ranks.")
+    defence: float = Field(1.0, gt=0, le=100, description="Defence of its towns against ground assault.")
+
+
+def _default_factions() -> list[FactionSpec]:
+    return [
+        FactionSpec(name="joint_command", kind="moderate", strength=25000, heavy_weapons=200,
+                    resolve=1.0, hardliner_share=0.1, defence=1.0),
+        FactionSpec(name="hardline", kind="hardline", strength=2500, heavy_weapons=20,
+                    resolve=1.5, hardliner_share=0.9, defence=1.3),
+        FactionSpec(name="khalid", kind="refuses_talks", strength=1500, heavy_weapons=30,
+                    resolve=3.0, hardliner_share=1.0, defence=1.6),
+    ]
+
+
+class ReconciliationParams(Group):
+    """Town-by-town settlement as a threshold cascade (Granovetter 1978)."""
+
+    w_front: float = param(1.0, 0.0, 20.0, unit="weight", prior=(0.3, 3.0),
+                           desc="Pressure from a regime-held neighbour (the front).")
+    w_strikes: float = param(0.15, 0.0, 10.0, unit="weight/(strike/d)", prior=(0.02, 0.5),
+                             desc="Pressure per strike per day on the town.")
+    w_neigh: float = param(1.5, 0.0, 20.0, unit="weight", prior=(0.5, 4.0),
+                           desc="Pressure from the share of neighbours already settled.")
+    w_deals: float = param(1.0, 0.0, 20.0, unit="weight",
+                           desc="Pressure from the share of all towns settled (the bandwagon).")
+    w_hard: float = param(1.5, 0.0, 20.0, unit="weight",
+                          desc="Resistance from hardliners present in the town.")
+    theta_mean: float = param(1.6, 0.0, 20.0, unit="weight", prior=(0.8, 3.0),
+                              desc="Mean settlement threshold of a town committee.")
+    theta_sd: float = param(0.5, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
+    rate: float = param(1.0, 0.0, 50.0, unit="1/d", prior=(0.2, 4.0),
+                        desc="Settlement hazard per unit of pressure above threshold.")
+
+
+class FlightParams(Group):
+    """Flight of civilians from threat (Davenport et al. 2003) with logit destination choice (Flee)."""
+
+    b0: float = param(0.002, 0.0, 1.0, unit="1/d", desc="Background flight hazard.")
+    b_strike: float = param(0.012, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
+                            desc="Flight hazard per strike per day nearby (distance-weighted).")
+    b_front: float = param(0.05, 0.0, 5.0, unit="1/d", prior=(0.01, 0.2),
+                           desc="Flight hazard next to the front, decaying with distance.")
+    front_scale_km: float = param(6.0, 0.1, 100.0, unit="km", desc="Decay length of front threat.")
+    kernel_km: float = param(5.0, 0.1, 100.0, unit="km", desc="Decay length of strike threat.")
+    speed_km_per_day: float = param(20.0, 1.0, 200.0, unit="km/d", desc="Travel speed of households.")
+    c_dist: float = param(0.04, 0.0, 5.0, unit="1/km", desc="Disutility of distance to a destination.")
+    c_safe: float = param(1.5, 0.0, 20.0, unit="utility", desc="Utility of a destination's safety.")
+    asc_jordan_border: float = param(0.6, -10.0, 10.0, unit="utility",
+                                     desc="Attraction of the Jordanian border (hope of crossing, aid).")
+    asc_golan_frontier: float = param(0.4, -10.0, 10.0, unit="utility",
+                                      desc="Attraction of the Golan frontier (hope of Israeli aid).")
+    asc_fields: float = param(0.0, -10.0, 10.0, unit="utility",
+                              desc="Attraction of nearby olive groves and fields.")
+    asc_town: float = param(-0.3, -10.0, 10.0, unit="utility",
+                            desc="Attraction of a quieter rebel town nearby.")
+    asc_regime_area: float = param(-0.5, -10.0, 10.0, unit="utility",
+                                   desc="Attraction of regime areas (only when corridors are open).")
+    host_max_km: float = param(15.0, 0.0, 100.0, unit="km",
+                               desc="Farthest quieter rebel town people flee to.")
+    host_threat_km: float = param(2.0, 0.0, 100.0, unit="km per strike/d",
+                                  desc="How many km of extra travel one strike/day of threat is worth.")
+    safety_scale: float = param(5.0, 0.01, 1000.0, unit="strikes/d",
+                                desc="Threat at which a host town's safety falls to 1/e.")
+    fields_km: float = param(3.0, 0.0, 50.0, unit="km", desc="Distance to the nearest fields.")
+    cross_rate: float = param(0.5, 0.0, 24.0, unit="1/d",
+                              desc="Crossing hazard for people at an open border.")
+
+
+class ReturnParams(Group):
+    rate: float = param(0.15, 0.0, 24.0, unit="1/d", prior=(0.02, 0.5),
+                        desc="Return hazard once home is settled and quiet.")
+    quiet_days: float = param(2.0, 0.0, 60.0, unit="d",
+                              desc="Days without strikes near home before people return.")
+    quiet_radius_km: float = param(8.0, 0.0, 100.0, unit="km",
+                                   desc="Strikes this close to home keep people away.")
+
+
+class CasualtyParams(Group):
+    lethality: float = param(0.22, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.6),
+                             desc="Civilian deaths per strike on a fully occupied town.")
+    shelter_half: float = param(2000.0, 1.0, 1e6, unit="persons",
+                                desc="People present at which a strike's lethality is half its full value.")
+    exposure_rate: float = param(2e-6, 0.0, 1e-2, unit="deaths/person/d",
+                                 desc="Death rate of people stuck at a border (heat, scorpions, no aid).")
+    heat_factor: float = param(1.5, 0.0, 10.0, unit="ratio", desc="Multiplier for 45 degC heat.")
+    aid_relief: float = param(0.8, 0.0, 1.0, unit="ratio",
+                              desc="Share of exposure deaths cross-border aid prevents.")
+    aid_through_hostilities: bool = param(False, unit="flag",
+                                          desc="UN cross-border aid from Jordan continues during hostilities.")
+
+
+class BorderParams(Group):
+    jordan_open: bool = param(False, unit="flag", desc="Jordan lets Syrians cross (article: closed).")
+    golan_open: bool = param(False, unit="flag", desc="Israel lets Syrians cross the Golan line (closed).")
+
+
+class Intervention(Group):
+    """A timed change: at ``day`` (or ``delay_hours`` after an ``after`` event) set parameters.
+
+    ``set`` maps dotted parameter paths ("borders.jordan_open") to values; with ``until_day``
+    the old values come back then (a window, e.g. a ceasefire from day 12 to 14).
+    """
+
+    description: str = Field("", description="What the intervention represents.")
+    day: float | None = Field(None, ge=0, le=365, description="Day it takes effect.")
+    after: Literal["first_collapse", "first_resumption", "deal"] | None = Field(
+        None, description="Or: an event that triggers it.")
+    delay_hours: float = Field(0.0, ge=0, le=8760, description="Delay after the `after` event.")
+    until_day: float | None = Field(None, ge=0, le=365, description="Day the change is undone.")
+    set: dict[str, Any] = Field(description="Dotted parameter paths and their new values.")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Intervention:
+        if (self.day is None) == (self.after is None):
+            raise ValueError("give exactly one of `day` or `after`")
+        if self.until_day is not None and self.day is not None and self.until_day <= self.day:
+            raise ValueError("`until_day` must come after `day`")
+        if not self.set:
+            raise ValueError("`set` must name at least one parameter")
+        return self
+
+
+class Scenario(Group):
+    """A fully resolved scenario: what ``negsim scenario show`` prints."""
+
+    name: str = Field("scenario", description="Short name (defaults to the file's stem).")
+    description: str = Field("", description="One line saying what the scenario asks.")
+    time: TimeParams = Field(default_factory=TimeParams)
+    world: WorldParams = Field(default_factory=WorldParams)
+    regime: RegimeParams = Field(default_factory=RegimeParams)
+    mediator: MediatorParams = Field(default_factory=MediatorParams)
+    negotiation: NegotiationParams = Field(default_factory=NegotiationParams)
+    factions: list[FactionSpec] = Field(default_factory=_default_factions)
+    reconciliation: ReconciliationParams = Field(default_factory=ReconciliationParams)
+    flight: FlightParams = Field(default_factory=FlightParams)
+    returns: ReturnParams = Field(default_factory=ReturnParams)
+    casualties: CasualtyParams = Field(default_factory=CasualtyParams)
+    borders: BorderParams = Field(default_factory=BorderParams)
+    interventions: list[Intervention] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        names = [f.name for f in self.factions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"faction names must be unique, got {names}")
+        for i, iv in enumerate(self.interventions):
+            for path, value in iv.set.items():
+                check_param_path(path)
+                try:
+                    set_param(self.model_copy(deep=True), path, value)
+                except ValueError as exc:
+                    raise ValueError(f"interventions[{i}].set.{path}: {exc}") from None
+            if iv.day is not None and iv.day > self.time.horizon_days:
+                raise ValueError(
+                    f"interventions[{i}].day = {iv.day} is after the horizon "
+                    f"({self.time.horizon_days} days)")
+            if iv.until_day is not None and iv.until_day > self.time.horizon_days:
+                raise ValueError(
+                    f"interventions[{i}].until_day = {iv.until_day} is after the horizon "
+                    f"({self.time.horizon_days} days)")
+        return self
+
+
+SETTABLE_GROUPS = ("regime", "mediator", "negotiation", "reconciliation", "flight", "returns",
+                   "casualties", "borders")
+
+
+def check_param_path(path: str) -> tuple[str, str]:
+    """Split "group.field" and check both exist among the groups interventions may change."""
+    parts = path.split(".")
+    if len(parts) != 2 or parts[0] not in SETTABLE_GROUPS:
+        raise ValueError(f"'{path}' is not a settable parameter; use 'group.field' with group "
+                         f"one of {', '.join(SETTABLE_GROUPS)}")
+    group, field = parts
+    fields = type(getattr(Scenario(), group)).model_fields
+    if field not in fields:
+        import difflib
+
+        close = difflib.get_close_matches(field, list(fields), n=1)
+        hint = f" (did you mean '{group}.{close[0]}'?)" if close else ""
+        raise ValueError(f"'{path}' is not a parameter{hint}")
+    return group, field
+
+
+def set_param(scenario: Scenario, path: str, value: Any) -> Any:
+    """Set a dotted parameter on ``scenario`` in place (validated); returns the old value."""
+    group, field = check_param_path(path)
+    obj = getattr(scenario, group)
+    old = getattr(obj, field)
+    setattr(obj, field, value)
+    return old
+
+
+def get_param(scenario: Scenario, path: str) -> Any:
+    """Read a dotted parameter (``group.field``) from a scenario."""
+    group, field = check_param_path(path)
+    return getattr(getattr(scenario, group), field)
+
+
+def calibratable_params() -> dict[str, tuple[float, float]]:
+    """The free parameters of the calibration: dotted path -> prior range."""
+    out: dict[str, tuple[float, float]] = {}
+    for gname, finfo in Scenario.model_fields.items():
+        ann = finfo.annotation
+        if not (isinstance(ann, type) and issubclass(ann, Group)):
+            continue
+        for fname, f in ann.model_fields.items():
+            extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+            if extra.get("calibratable"):
+                lo, hi = extra["prior"]
+                out[f"{gname}.{fname}"] = (float(lo), float(hi))
+    return out

@@ -1,0 +1,231 @@
+"""Case data: load the small committed tables once, validate them, derive distance tables.
+
+Inputs (paths from the scenario's ``[world]`` group, relative to the scenario file):
+
+* ``towns.csv``: one row per locality (GeoNames, CC BY 4.0, plus hand-entered places): id,
+  name, lat/lon, sub-district, population (persons; the rebel-held towns sum to the UN's
+  750,000), controller on day 0, faction present, strategic role.
+* ``subdistricts.csv``: sub-district areas in km2 (geoBoundaries / UN OCHA, CC BY 3.0 IGO).
+  A town's area is an equal share of its sub-district's area among the towns in it; the case
+  area is the sum of the sub-districts that hold towns.
+* ``zones.csv``: representative points of the destination zones (Jordanian border, Golan
+  frontier, regime area).
+
+Everything here is read-only after loading: distances are computed once per case (haversine),
+so per-tick work never touches geometry.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import ScenarioError
+
+TOWN_COLUMNS = ("town_id", "name", "lat", "lon", "governorate", "subdistrict", "population",
+                "controller", "faction", "strategic")
+CONTROLLERS0 = ("rebel", "regime")
+STRATEGIC = ("none", "border_crossing", "provincial_capital", "border_post")
+ZONE_NAMES = ("jordan_border", "golan_frontier", "fields", "regime_area")
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                 lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km between points (broadcasting over arrays)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+@dataclass(frozen=True)
+class World:
+    """Read-only tables of one case. Arrays are indexed by town (0..n_towns-1)."""
+
+    town_id: tuple[str, ...]
+    name: tuple[str, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    governorate: tuple[str, ...]
+    subdistrict: tuple[str, ...]
+    population: np.ndarray          # persons (int64), from the data file (before scaling)
+    rebel0: np.ndarray              # bool: rebel-held on day 0
+    faction: tuple[str, ...]        # faction id or "regime"
+    strategic: tuple[str, ...]
+    area_km2: np.ndarray            # the town's share of its sub-district's area
+    dist_km: np.ndarray             # town x town great-circle distances
+    border_km: dict[str, np.ndarray] = field(default_factory=dict)  # town -> border line
+    zone_lat: dict[str, float] = field(default_factory=dict)
+    zone_lon: dict[str, float] = field(default_factory=dict)
+    source_files: tuple[str, ...] = ()
+
+    @property
+    def n_towns(self) -> int:
+        return len(self.town_id)
+
+    @property
+    def total_area_km2(self) -> float:
+        return float(self.area_km2.sum())
+
+    def index(self, town: str) -> int:
+        """Index of a town by id or name (case-insensitive); ValueError if unknown."""
+        key = town.strip().lower()
+        for i, (tid, nm) in enumerate(zip(self.town_id, self.name, strict=True)):
+            if tid.lower() == key or nm.lower() == key:
+                return i
+        raise ValueError(f"unknown town '{town}'")
+
+    def zone_distance_km(self, zone: str) -> np.ndarray:
+        """Distance from every town to a zone: its border line if known, else its point."""
+        line = {"jordan_border": "jordan", "golan_frontier": "golan"}.get(zone)
+        if line in self.border_km:
+            return self.border_km[line]
+        return haversine_km(self.lat, self.lon, np.float64(self.zone_lat[zone]),
+                            np.float64(self.zone_lon[zone]))
+
+
+def _read_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
+    if not path.exists():
+        raise ScenarioError(f"{what} file not found", file=path,
+                            fix="check the path in the scenario's [world] table")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        missing = [c for c in required if c not in cols]
+        if missing:
+            raise ScenarioError(f"missing column(s): {', '.join(missing)}", file=path,
+                                field=missing[0],
+                                fix=f"the {what} file needs columns: {', '.join(required)}")
+        rows = list(reader)
+    if not rows:
+        raise ScenarioError(f"the {what} file has no rows", file=path)
+    return rows
+
+
+def _num(row: dict[str, str], col: str, path: Path, line: int, *, lo: float | None = None,
+         hi: float | None = None) -> float:
+    raw = (row.get(col) or "").strip()
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ScenarioError(f"not a number: {raw!r}", file=path, field=col, line=line,
+                            fix="write a plain number") from None
+    if not np.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        rng = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        raise ScenarioError(f"value {raw} out of range {rng}", file=path, field=col, line=line,
+                            fix="populations and areas must be non-negative; lat/lon in degrees")
+    return v
+
+
+def _border_distances(path: Path, lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
+    """Distance (km) from each town to each border polyline (densified every ~0.5 km)."""
+    rows = _read_csv(path, ("border", "seq", "lat", "lon"), "borders")
+    lines: dict[str, list[tuple[float, float, float]]] = {}
+    for i, r in enumerate(rows, start=2):
+        lines.setdefault(r["border"], []).append(
+            (_num(r, "seq", path, i), _num(r, "lat", path, i, lo=-90, hi=90),
+             _num(r, "lon", path, i, lo=-180, hi=180)))
+    out: dict[str, np.ndarray] = {}
+    for name, pts in lines.items():
+        pts.sort()
+        la = np.array([p[1] for p in pts])
+        lo = np.array([p[2] for p in pts])
+        dense_la, dense_lo = [la[:1]], [lo[:1]]
+        for k in range(1, len(la)):
+            seg = float(haversine_km(la[k - 1], lo[k - 1], la[k], lo[k]))
+            n = max(1, int(seg / 0.5))
+            f = np.arange(1, n + 1) / n
+            dense_la.append(la[k - 1] + f * (la[k] - la[k - 1]))
+            dense_lo.append(lo[k - 1] + f * (lo[k] - lo[k - 1]))
+        bl, bo = np.concatenate(dense_la), np.concatenate(dense_lo)
+        out[name] = haversine_km(lat[:, None], lon[:, None], bl[None, :], bo[None, :]).min(axis=1)
+    return out
+
+
+def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
+               faction_names: set[str], borders_file: Path | None = None) -> World:
+    """Load and validate the case tables; raise ScenarioError naming file, row and column."""
+    rows = _read_csv(towns_file, TOWN_COLUMNS, "towns")
+    seen: dict[str, int] = {}
+    lat, lon, pop = [], [], []
+    for i, r in enumerate(rows, start=2):  # line 1 is the header
+        tid = (r["town_id"] or "").strip()
+        if not tid:
+            raise ScenarioError("empty town_id", file=towns_file, field="town_id", line=i)
+        if tid in seen:
+            raise ScenarioError(f"duplicate town '{tid}' (also on line {seen[tid]})",
+                                file=towns_file, field="town_id", line=i,
+                                fix="each town appears once")
+        seen[tid] = i
+        lat.append(_num(r, "lat", towns_file, i, lo=-90, hi=90))
+        lon.append(_num(r, "lon", towns_file, i, lo=-180, hi=180))
+        p = _num(r, "population", towns_file, i, lo=0)
+        if p != int(p):
+            raise ScenarioError(f"population must be a whole number of persons, got {p}",
+                                file=towns_file, field="population", line=i)
+        pop.append(int(p))
+        if r["controller"] not in CONTROLLERS0:
+            raise ScenarioError(f"controller {r['controller']!r} not allowed", file=towns_file,
+                                field="controller", line=i, fix="use 'rebel' or 'regime'")
+        if r["strategic"] not in STRATEGIC:
+            raise ScenarioError(f"strategic {r['strategic']!r} not allowed", file=towns_file,
+                                field="strategic", line=i, fix=f"use one of {', '.join(STRATEGIC)}")
+        fac = r["faction"]
+        if r["controller"] == "rebel" and fac not in faction_names:
+            raise ScenarioError(f"faction {fac!r} is not defined in the scenario",
+                                file=towns_file, field="faction", line=i,
+                                fix=f"use one of {', '.join(sorted(faction_names))} "
+                                    "or add a [[factions]] entry")
+
+    srows = _read_csv(subdistricts_file, ("subdistrict", "area_km2"), "sub-districts")
+    sub_area: dict[str, float] = {}
+    for i, r in enumerate(srows, start=2):
+        sub_area[r["subdistrict"]] = _num(r, "area_km2", subdistricts_file, i, lo=0)
+    subs = [r["subdistrict"] for r in rows]
+    for i, s in enumerate(subs, start=2):
+        if s not in sub_area:
+            raise ScenarioError(f"sub-district {s!r} is not in {subdistricts_file.name}",
+                                file=towns_file, field="subdistrict", line=i,
+                                fix="use a sub-district listed in the sub-districts file")
+    counts: dict[str, int] = {}
+    for s in subs:
+        counts[s] = counts.get(s, 0) + 1
+    area = np.array([sub_area[s] / counts[s] for s in subs], dtype=np.float64)
+
+    zrows = _read_csv(zones_file, ("zone", "lat", "lon"), "zones")
+    zlat: dict[str, float] = {}
+    zlon: dict[str, float] = {}
+    for i, r in enumerate(zrows, start=2):
+        if (r.get("lat") or "").strip() == "":
+            continue
+        zlat[r["zone"]] = _num(r, "lat", zones_file, i, lo=-90, hi=90)
+        zlon[r["zone"]] = _num(r, "lon", zones_file, i, lo=-180, hi=180)
+    for z in ("jordan_border", "golan_frontier"):
+        if z not in zlat:
+            raise ScenarioError(f"zone {z!r} missing (with lat/lon)", file=zones_file,
+                                field="zone", fix=f"add a row for {z}")
+
+    la, lo_ = np.array(lat), np.array(lon)
+    dist = haversine_km(la[:, None], lo_[:, None], la[None, :], lo_[None, :])
+    return World(
+        town_id=tuple(r["town_id"].strip() for r in rows),
+        name=tuple(r["name"] for r in rows),
+        lat=la, lon=lo_,
+        governorate=tuple(r["governorate"] for r in rows),
+        subdistrict=tuple(subs),
+        population=np.array(pop, dtype=np.int64),
+        rebel0=np.array([r["controller"] == "rebel" for r in rows]),
+        faction=tuple(r["faction"] if r["controller"] == "rebel" else "regime" for r in rows),
+        strategic=tuple(r["strategic"] for r in rows),
+        area_km2=area,
+        dist_km=dist,
+        border_km=_border_distances(borders_file, la, lo_) if borders_file else {},
+        zone_lat=zlat, zone_lon=zlon,
+        source_files=tuple(str(f) for f in (towns_file, subdistricts_file, zones_file,
+                                            borders_file) if f is not None),
+    )
