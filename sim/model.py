@@ -26,7 +26,7 @@ import numpy as np
 from sim.agents import Civilians, Faction, Mediator, Regime, Town
 from sim.agents import civilians as C
 from sim.rules import bombardment, casualties, flight, returns, territory
-from sim.rules.negotiation import SETTLED, NegState, Talks, Terms, IllegalTransition
+from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, Terms
 from sim.rules.reconciliation import draw_thresholds
 from sim.rules.territory import Control
 from sim.scenario.loader import resolve_path

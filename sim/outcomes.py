@@ -36,6 +36,9 @@ def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
     deal = first_day(events, "deal_signed", actor="joint_command")
     peak_i = int(ts["displaced_total"].values.argmax())
     out: dict[str, Any] = {
+        "start_day": float(ts["day"].iloc[0]),
+        "crossed_day16": value_at(ts, "crossed_to_jordan", ARTICLE_DAY)
+        + value_at(ts, "crossed_to_golan", ARTICLE_DAY),
         "displaced_day16": value_at(ts, "displaced_total", ARTICLE_DAY),
         "deaths_day16": value_at(ts, "civilian_deaths_cum", ARTICLE_DAY),
         "deaths_day60": value_at(ts, "civilian_deaths_cum", 60.0),

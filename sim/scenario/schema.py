@@ -128,7 +128,7 @@ class MediatorParams(Group):
                                desc="Safe passage to opposition territory elsewhere is offered.")
     guarantees: float = param(0.2, 0.0, 1.0, unit="ratio",
                               desc="Credibility of the mediator's guarantees (0 none, 1 full).")
-    open_share: float = param(0.4, 0.0, 1.0, unit="ratio", prior=(0.2, 0.6),
+    open_share: float = param(0.6, 0.0, 1.0, unit="ratio", prior=(0.3, 0.8),
                               desc="Share of negotiable rebel towns settled when comprehensive talks open.")
     round_hours: float = param(12.0, 1.0, 240.0, unit="h", desc="Time between offers in talks.")
     deadline_days: float = param(3.0, 0.25, 60.0, unit="d", prior=(1.5, 5.0),
@@ -153,7 +153,7 @@ class NegotiationParams(Group):
 
     deal_base: float = param(1.0, -10.0, 10.0, unit="utility",
                              desc="Value of a negotiated surrender before its terms.")
-    disarm_risk: float = param(3.0, 0.0, 20.0, unit="utility", prior=(1.0, 6.0),
+    disarm_risk: float = param(6.0, 0.0, 20.0, unit="utility", prior=(2.0, 10.0),
                                desc="Cost of disarming before the other side keeps its promises.")
     passage_value: float = param(1.5, 0.0, 20.0, unit="utility",
                                  desc="Value of safe passage (an outside option, mostly for hardliners).")
@@ -166,13 +166,13 @@ class NegotiationParams(Group):
                                    desc="Pain a faction feels per strike on its towns.")
     pain_per_death: float = param(0.02, 0.0, 1.0, unit="utility/person",
                                   desc="Pain per civilian killed in its towns.")
-    pain_per_displaced: float = param(0.2, 0.0, 10.0, unit="utility/1000 persons",
+    pain_per_displaced: float = param(0.01, 0.0, 10.0, unit="utility/1000 persons",
                                       desc="Pain per thousand of its civilians newly displaced.")
     pain_decay: float = param(0.3, 0.0, 5.0, unit="1/d", desc="Pain fades at this rate.")
     noise: float = param(0.5, 0.01, 10.0, unit="utility", desc="Logit noise of acceptance.")
     coalition_threshold: float = param(0.6, 0.0, 1.0, unit="ratio",
                                        desc="Strength-weighted share of factions needed to accept.")
-    resume_threshold: float = param(2.0, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
+    resume_threshold: float = param(1.2, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
                                     desc="Pain since a collapse that brings the joint command back.")
 
 
@@ -203,19 +203,19 @@ def _default_factions() -> list[FactionSpec]:
 class ReconciliationParams(Group):
     """Town-by-town settlement as a threshold cascade (Granovetter 1978)."""
 
-    w_front: float = param(1.0, 0.0, 20.0, unit="weight", prior=(0.3, 3.0),
+    w_front: float = param(1.5, 0.0, 20.0, unit="weight", prior=(0.3, 3.0),
                            desc="Pressure from a regime-held neighbour (the front).")
     w_strikes: float = param(0.15, 0.0, 10.0, unit="weight/(strike/d)", prior=(0.02, 0.5),
                              desc="Pressure per strike per day on the town.")
     w_neigh: float = param(1.5, 0.0, 20.0, unit="weight", prior=(0.5, 4.0),
                            desc="Pressure from the share of neighbours already settled.")
-    w_deals: float = param(1.0, 0.0, 20.0, unit="weight",
+    w_deals: float = param(0.8, 0.0, 20.0, unit="weight",
                            desc="Pressure from the share of all towns settled (the bandwagon).")
     w_hard: float = param(1.5, 0.0, 20.0, unit="weight",
                           desc="Resistance from hardliners present in the town.")
-    theta_mean: float = param(1.6, 0.0, 20.0, unit="weight", prior=(0.8, 3.0),
+    theta_mean: float = param(1.07, 0.0, 20.0, unit="weight", prior=(0.8, 3.0),
                               desc="Mean settlement threshold of a town committee.")
-    theta_sd: float = param(0.5, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
+    theta_sd: float = param(0.4, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
     rate: float = param(1.0, 0.0, 50.0, unit="1/d", prior=(0.2, 4.0),
                         desc="Settlement hazard per unit of pressure above threshold.")
 
@@ -224,9 +224,9 @@ class FlightParams(Group):
     """Flight of civilians from threat (Davenport et al. 2003) with logit destination choice (Flee)."""
 
     b0: float = param(0.002, 0.0, 1.0, unit="1/d", desc="Background flight hazard.")
-    b_strike: float = param(0.012, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
+    b_strike: float = param(0.015, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
                             desc="Flight hazard per strike per day nearby (distance-weighted).")
-    b_front: float = param(0.05, 0.0, 5.0, unit="1/d", prior=(0.01, 0.2),
+    b_front: float = param(0.06, 0.0, 5.0, unit="1/d", prior=(0.01, 0.2),
                            desc="Flight hazard next to the front, decaying with distance.")
     front_scale_km: float = param(6.0, 0.1, 100.0, unit="km", desc="Decay length of front threat.")
     kernel_km: float = param(5.0, 0.1, 100.0, unit="km", desc="Decay length of strike threat.")
@@ -255,7 +255,7 @@ class FlightParams(Group):
 
 
 class ReturnParams(Group):
-    rate: float = param(0.15, 0.0, 24.0, unit="1/d", prior=(0.02, 0.5),
+    rate: float = param(0.05, 0.0, 24.0, unit="1/d", prior=(0.02, 0.5),
                         desc="Return hazard once home is settled and quiet.")
     quiet_days: float = param(2.0, 0.0, 60.0, unit="d",
                               desc="Days without strikes near home before people return.")
@@ -264,7 +264,7 @@ class ReturnParams(Group):
 
 
 class CasualtyParams(Group):
-    lethality: float = param(0.22, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.6),
+    lethality: float = param(0.3, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.6),
                              desc="Civilian deaths per strike on a fully occupied town.")
     shelter_half: float = param(2000.0, 1.0, 1e6, unit="persons",
                                 desc="People present at which a strike's lethality is half its full value.")
