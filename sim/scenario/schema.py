@@ -137,6 +137,8 @@ class MediatorParams(Group):
                                 desc="Chance the mediator concedes one step after a collapse.")
     concession: Literal["safe_passage", "phases"] = param(
         "safe_passage", unit="choice", desc="What the mediator concedes after a collapse.")
+    guarantee_step: float = param(0.3, 0.0, 1.0, unit="ratio",
+                                  desc="Rise in guarantees with each concession (e.g. military police).")
     local_deals: bool = param(True, unit="flag", desc="Russia brokers town-by-town reconciliation.")
     local_talks_hours: float = param(18.0, 1.0, 240.0, unit="h",
                                      desc="A town committee's talks before its local deal is signed.")
@@ -172,7 +174,7 @@ class NegotiationParams(Group):
     noise: float = param(0.5, 0.01, 10.0, unit="utility", desc="Logit noise of acceptance.")
     coalition_threshold: float = param(0.6, 0.0, 1.0, unit="ratio",
                                        desc="Strength-weighted share of factions needed to accept.")
-    resume_threshold: float = param(1.2, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
+    resume_threshold: float = param(2.0, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
                                     desc="Pain since a collapse that brings the joint command back.")
 
 
@@ -213,6 +215,8 @@ class ReconciliationParams(Group):
                            desc="Pressure from the share of all towns settled (the bandwagon).")
     w_hard: float = param(1.5, 0.0, 20.0, unit="weight",
                           desc="Resistance from hardliners present in the town.")
+    w_bloc: float = param(1.0, 0.0, 20.0, unit="weight", prior=(0.0, 3.0),
+                          desc="Bloc discipline while comprehensive talks run (lowers local pressure).")
     theta_mean: float = param(1.07, 0.0, 20.0, unit="weight", prior=(0.8, 3.0),
                               desc="Mean settlement threshold of a town committee.")
     theta_sd: float = param(0.4, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
