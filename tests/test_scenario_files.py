@@ -275,3 +275,10 @@ def test_toml_writer_round_trips_the_value_types_scenarios_use():
             "aot": [{"k": 1, "s": {"x.y": False}}, {"k": 2, "s": {}}]}
     back = tomllib.loads(dumps(data, header="a header\nline two"))
     assert back == {**data, "t": {"g": "h"}}
+
+
+def test_the_readme_worked_example_is_the_library_file_nasib_truce():
+    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing a scenario", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert tomllib.loads(block) == tomllib.loads((SCENARIOS / "nasib_truce.toml").read_text())
