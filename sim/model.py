@@ -309,8 +309,9 @@ class NegotiationModel(mesa.Model):
         T = w.n_towns
         kernel = bombardment.distance_kernel(w.dist_km, fp.kernel_km)
         threat = bombardment.local_intensity(self.intensity, kernel)
+        b_front = fp.b_front if self.params.regime.ground_capacity > 0 else 0.0  # no offensive
         p_flee = flight.flight_probability(threat, self.d_regime, fp.b0, fp.b_strike,
-                                           fp.b_front, fp.front_scale_km, self.dt_days)
+                                           b_front, fp.front_scale_km, self.dt_days)
         p_flee = np.where(territory.rebel_side(self.control), p_flee, 0.0)
         quiet = returns.quiet_towns(self.last_strike_day, w.dist_km, day, rp.quiet_days,
                                     rp.quiet_radius_km)
