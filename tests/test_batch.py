@@ -306,3 +306,24 @@ def test_dataset_layout_and_summarize_table(scen, tmp_path, capsys):
     assert got["median"] == pytest.approx(vals.median())
     assert got["q05"] == pytest.approx(vals.quantile(0.05)) and got["q95"] == pytest.approx(vals.quantile(0.95))
     assert math.isfinite(got["median"])
+
+
+def test_ema_workbench_example_drives_run_scenario():
+    pytest.importorskip("ema_workbench")
+    import warnings
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import ema_workbench_batch as ex
+            from ema_workbench import perform_experiments
+    finally:
+        sys.path.pop(0)
+    model = ex.build(replications=1, root_seed=3, scale=0.02)
+    experiments, outcomes = perform_experiments(model, scenarios=2, policies=1)
+    seed = model.replications[0]["seed"]
+    for i, row in experiments.reset_index(drop=True).iterrows():
+        direct = run_scenario({"regime.bombardment_capacity": row["bombardment_capacity"],
+                               "mediator.phases": int(row["phases"]), "world.population_scale": 0.02}, seed)
+        assert outcomes["peak_displaced"][i] == direct["peak_displaced"]
