@@ -19,8 +19,7 @@ import numpy as np
 
 with warnings.catch_warnings():  # EMA warns that the optional ipyparallel is missing
     warnings.simplefilter("ignore")
-    from ema_workbench import (IntegerParameter, RealParameter, ReplicatorModel, ScalarOutcome,
-                               perform_experiments)
+    from ema_workbench import IntegerParameter, RealParameter, ReplicatorModel, ScalarOutcome, perform_experiments
 
 from sim.batch import run_scenario
 

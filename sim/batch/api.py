@@ -102,7 +102,7 @@ def run_batch(plan: Plan, out: str | Path, *, executor: Executor | None = None,
         from tqdm import tqdm
 
         bar = tqdm(total=len(plan.runs), initial=len(plan.runs) - len(todo), unit="run",
-                   desc=f"batch {Path(out).name}", dynamic_ncols=True, smoothing=0.05)
+                   desc=f"batch {Path(out).name}", smoothing=0.05)
     model_s = 0.0
     last_refresh = time.monotonic()
     try:

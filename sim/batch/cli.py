@@ -95,7 +95,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def summary_table(runs: pd.DataFrame, by_point: bool | None = None) -> pd.DataFrame:
     """Median and 90% interval (5th-95th percentile) of every numeric outcome, per scenario
-    (and per parameter point when the batch has several); failed runs are left out."""
+    (and per parameter point if ``by_point``; by default when there are several); failed runs
+    are left out."""
     from sim.batch.store import ID_COLUMNS
 
     ok = runs[runs["status"] == "ok"]
@@ -112,6 +113,10 @@ def summary_table(runs: pd.DataFrame, by_point: bool | None = None) -> pd.DataFr
     return out
 
 
+def _short(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def _fmt(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
@@ -122,13 +127,14 @@ def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
     from sim.batch.store import RUNS, BatchStore, atomic_write
 
     store = BatchStore(out)
-    store.manifest()  # a clear error if OUT is not a batch
+    manifest = store.manifest()  # a clear error if OUT is not a batch
     if not (out / RUNS).exists():
         store.write_runs_table()
     runs = pd.read_parquet(out / RUNS)
     if runs.empty:
         raise ScenarioError("has no finished runs yet", file=out)
-    table = summary_table(runs)
+    # Grid points are compared point by point; lhs/sobol samples are pooled per scenario.
+    table = summary_table(runs, by_point=manifest.get("design") == "grid" and runs["point_id"].nunique() > 1)
     target = csv or out / "summary.csv"
     atomic_write(target, lambda p: table.to_csv(p, index=False))
     if not quiet:
@@ -136,15 +142,15 @@ def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
         table = table.assign(cell=[f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]" for m, lo, hi
                                    in zip(table["median"], table["q05"], table["q95"], strict=True)])
         shown = table[table["outcome"].isin(SHOWN)]
-        if len(group) > 1:
-            params = [c for c in group if "." in c]
+        if len(group) > 1:  # label a point by the swept values that vary
             label = shown["scenario"].astype(str) + " p" + shown["point_id"].astype(str)
-            for c in params:
-                label = label + " " + c.split(".")[1] + "=" + shown[c].astype(str)
+            for c in (c for c in group if "." in c and runs[c].nunique() > 1):
+                label = label + " " + c.split(".")[1] + "=" + shown[c].map(_short)
         else:
             label = shown["scenario"]
         wide = shown.assign(label=label).pivot(index="outcome", columns="label", values="cell")
         wide = wide.reindex([o for o in SHOWN if o in wide.index])
+        wide.columns.name = None
         n = runs.groupby("scenario")["status"].value_counts().unstack(fill_value=0)
         print(f"{out}: {len(runs)} runs; median [5%, 95%] per "
               f"{'scenario and point' if len(group) > 1 else 'scenario'}")

@@ -17,6 +17,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from sim.batch.plan import RunSpec
@@ -69,7 +70,16 @@ class LocalExecutor:
             ctx.set_forkserver_preload(["sim.batch.worker"])
         else:  # pragma: no cover - not POSIX
             ctx = mp.get_context("spawn")
+        self._ctx = ctx
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+
+    def _submit(self, spec: RunSpec) -> Future[RunOutput]:
+        try:
+            return self._pool.submit(execute, spec)
+        except BrokenProcessPool:  # a worker died (e.g. out of memory): start a fresh pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx)
+            return self._pool.submit(execute, spec)
 
     def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
         it = iter(specs)
@@ -80,7 +90,7 @@ class LocalExecutor:
                 spec = next(it, None)
                 if spec is None:
                     return
-                pending[self._pool.submit(execute, spec)] = spec
+                pending[self._submit(spec)] = spec
 
         fill()
         while pending:
