@@ -327,3 +327,16 @@ def test_ema_workbench_example_drives_run_scenario():
         direct = run_scenario({"regime.bombardment_capacity": row["bombardment_capacity"],
                                "mediator.phases": int(row["phases"]), "world.population_scale": 0.02}, seed)
         assert outcomes["peak_displaced"][i] == direct["peak_displaced"]
+
+
+def test_a_folder_another_batch_is_writing_is_refused(scen, tmp_path, capsys):
+    out = tmp_path / "busy"
+    holder = BatchStore(out)
+    holder.lock()
+    try:
+        assert main(["--quiet", "batch", str(scen["tiny"]), "--workers", "1", "--out", str(out)]) == 2
+        assert "another batch is writing" in capsys.readouterr().err
+    finally:
+        holder.unlock()
+    assert not out.exists()
+    assert main(["--quiet", "batch", str(scen["tiny"]), "--workers", "1", "--out", str(out)]) == 0

@@ -83,10 +83,24 @@ def run_batch(plan: Plan, out: str | Path, *, executor: Executor | None = None,
     the same plan are skipped (failed ones too, unless ``retry_failed``). ``runs.parquet`` is
     rebuilt at the end (and every ``refresh_s`` seconds, to watch a long batch).
     """
-    from sim.run import git_commit
-
     t0 = time.perf_counter()
     store = BatchStore(out)
+    if Path(out).exists() and not Path(out).is_dir():
+        raise ScenarioError("exists and is not a folder", file=out, field="--out")
+    store.lock()
+    try:
+        return _run_locked(plan, store, t0, executor, workers, scheduler, progress, overwrite,
+                           retry_failed, refresh_s)
+    finally:
+        store.unlock()
+
+
+def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | None, workers: int | None,
+                scheduler: str | None, progress: bool, overwrite: bool, retry_failed: bool,
+                refresh_s: float) -> BatchResult:
+    from sim.run import git_commit
+
+    out = store.out
     done = store.open(plan, git_commit=git_commit(), overwrite=overwrite)
     if retry_failed:
         failed_before = [rid for rid, row in store.done_rows().items() if row["status"] != "ok"]

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from sim.batch.plan import RunSpec
-from sim.batch.worker import RunOutput, execute
+from sim.batch.worker import RunOutput, execute, watch_parent
 
 
 class Executor(Protocol):
@@ -71,14 +71,18 @@ class LocalExecutor:
         else:  # pragma: no cover - not POSIX
             ctx = mp.get_context("spawn")
         self._ctx = ctx
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
+                                   initializer=watch_parent, initargs=(os.getpid(),))
 
     def _submit(self, spec: RunSpec) -> Future[RunOutput]:
         try:
             return self._pool.submit(execute, spec)
         except BrokenProcessPool:  # a worker died (e.g. out of memory): start a fresh pool
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx)
+            self._pool = self._new_pool()
             return self._pool.submit(execute, spec)
 
     def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:

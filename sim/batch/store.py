@@ -81,6 +81,31 @@ class BatchStore:
     def part_path(self, scenario: str, run_id: str) -> Path:
         return self.out / TIMESERIES / f"scenario={scenario}" / f"part-{run_id}.parquet"
 
+    # --- one writer at a time ------------------------------------------------------------------
+    def lock(self) -> None:
+        """Hold an exclusive lock on the folder (released on exit, even after kill -9)."""
+        import fcntl
+
+        self._made_dir = not self.out.exists()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until unlock()
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise ScenarioError("another batch is writing to this folder right now", file=self.out,
+                                field="--out", fix="wait for it to finish, or choose another --out") from None
+
+    def unlock(self) -> None:
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            if not self.manifest_path.exists():  # not a batch folder: leave no trace
+                (self.out / ".lock").unlink(missing_ok=True)
+                if getattr(self, "_made_dir", False) and not any(self.out.iterdir()):
+                    self.out.rmdir()
+            lock.close()
+            self._lock = None
+
     # --- the manifest --------------------------------------------------------------------------
     def open(self, plan: Plan, *, git_commit: str | None, overwrite: bool = False) -> set[str]:
         """Prepare the folder for ``plan``; return the run ids already done (when resuming).
@@ -102,7 +127,7 @@ class BatchStore:
             if same:
                 self.clean_temp()
                 return set(self.done_rows())
-        elif self.out.exists() and any(self.out.iterdir()) and not overwrite:
+        elif self.out.exists() and any(p.name != ".lock" for p in self.out.iterdir()) and not overwrite:
             raise ScenarioError("is not empty and holds no batch", file=self.out, field="--out",
                                 fix="choose a new or empty --out folder, or add --overwrite")
         if overwrite and self.out.exists():
@@ -115,6 +140,8 @@ class BatchStore:
         import shutil
 
         for p in self.out.iterdir():
+            if p.name == ".lock":
+                continue
             if p.is_dir():
                 shutil.rmtree(p)
             else:

@@ -40,6 +40,25 @@ class RunOutput:
     model_s: float
 
 
+def watch_parent(pid: int, every_s: float = 1.0) -> None:
+    """Pool initializer: exit this worker when the batch process ``pid`` is gone (e.g. kill -9),
+    so no orphaned workers keep computing runs nobody will store."""
+    import os
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - pid reused by another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="negsim-watch-parent", daemon=True).start()
+
+
 def cached_scenario(path: str) -> Scenario:
     p = Path(path)
     key = (str(p), p.stat().st_mtime)
