@@ -125,6 +125,11 @@ class BatchStore:
                     file=self.out, field="--out",
                     fix="choose a new --out folder, or add --overwrite to replace it")
             if same:
+                if old.get("git_commit") != git_commit:
+                    import warnings
+
+                    warnings.warn(f"{self.out}: resuming a batch started with code {old.get('git_commit')} "
+                                  f"using code {git_commit}; runs from the two may differ", stacklevel=3)
                 self.clean_temp()
                 return set(self.done_rows())
         elif self.out.exists() and any(p.name != ".lock" for p in self.out.iterdir()) and not overwrite:
