@@ -21,6 +21,7 @@ from sim.errors import ScenarioError
 COMMAND_MODULES: tuple[str, ...] = (
     "sim.cli",
     "sim.scenario.cli",
+    "sim.batch.cli",
 )
 
 
