@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import ipyvuetify as v
@@ -164,3 +170,34 @@ def test_cli_viz_reports_a_port_in_use(capsys):
         port = s.getsockname()[1]
         assert main(["viz", str(BASELINE), "--port", str(port)]) == 2
     assert f"port {port}" in capsys.readouterr().err
+
+
+def test_negsim_viz_serves_the_page_on_localhost_and_ctrl_c_stops_it(tmp_path: Path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(BASELINE.parents[1]))
+    log = tmp_path / "viz.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "viz", str(BASELINE), "--port", str(port)],
+                                env=env, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120.0  # readiness bound on a busy machine
+        body = ""
+        while not body and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    body = r.read().decode("utf-8", "replace")
+            except OSError:
+                time.sleep(0.5)
+        assert body, log.read_text()
+        assert "solara" in body.lower()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=15)
+    assert f"http://127.0.0.1:{port}/" in log.read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import mesa.visualization.solara_viz as _solara_viz
+import solara
 from mesa.visualization import SolaraViz
 
 from analysis.viz.components import DeathsChart, DisplacedChart, MapView, NegotiationPanel
@@ -61,11 +62,11 @@ def model_params(scenario_file: str) -> dict[str, Any]:
     }
 
 
-def make_page(scenario_file: str | None = None) -> Any:
+def make_page(scenario_file: str | None = None, model: VizModel | None = None) -> Any:
     """The SolaraViz page element for a scenario file (the default one if None)."""
     path = str(scenario_file or default_scenario_file())
     params = model_params(path)
-    model = VizModel(scenario_file=path, seed=0)
+    model = model if model is not None else VizModel(scenario_file=path, seed=0)
     return SolaraViz(
         model,
         components=[(MapView, 0), (NegotiationPanel, 0), (DisplacedChart, 0), (DeathsChart, 0)],
@@ -76,4 +77,9 @@ def make_page(scenario_file: str | None = None) -> Any:
     )
 
 
-page = make_page()
+@solara.component
+def Page():
+    """What ``solara run`` serves: one model per browser session (tabs do not share a model)."""
+    path = str(default_scenario_file())
+    model = solara.use_memo(lambda: VizModel(scenario_file=path, seed=0), [])
+    return make_page(path, model)
