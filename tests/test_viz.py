@@ -201,3 +201,13 @@ def test_negsim_viz_serves_the_page_on_localhost_and_ctrl_c_stops_it(tmp_path: P
             proc.kill()
             proc.wait(timeout=15)
     assert f"http://127.0.0.1:{port}/" in log.read_text()
+
+
+def test_the_whole_page_renders_with_the_default_scenario():
+    import ipywidgets
+
+    from analysis.viz.app import Page
+
+    _, rc = solara.render(Page(), handle_error=False)
+    assert rc.find(v.Html, class_="negsim-state").widget.children[0].startswith("Day 0.00")
+    assert len(rc.find(ipywidgets.Image).widgets) == 3  # map and two charts

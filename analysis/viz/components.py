@@ -89,7 +89,7 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
     geo = geo if geo is not None else geometry_for(m)
     w = m.world
     fig = Figure(figsize=(6.4, 6.0))
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.08, top=0.94)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.08, top=0.91)
     ax = fig.subplots()
     for ring, occupied in geo.rings:
         ax.add_patch(Polygon(ring, closed=True, facecolor="#d9d9d9" if occupied else "#f4f1ea",
@@ -97,8 +97,8 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
     for name, line in geo.borders.items():
         ax.plot(line[:, 0], line[:, 1], color="#37474f", linewidth=2.0, linestyle="--")
         ax.annotate(f"{name} border (closed)" if not _open(m, name) else f"{name} border (OPEN)",
-                    line[len(line) // 2], fontsize=7, color="#37474f",
-                    xytext=(4, -10), textcoords="offset points")
+                    line[len(line) // 4], fontsize=7, color="#37474f", style="italic",
+                    xytext=(-4, -12), textcoords="offset points", ha="right")
     present = np.asarray(m.present, dtype=float)
     for ctl, (label, colour) in CONTROL_STYLE.items():
         sel = m.control == ctl
@@ -116,13 +116,10 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
                        s=40 + n / 400.0, edgecolors="black", linewidths=0.6, zorder=5)
             ax.annotate(f"{n:,} {label}", (w.zone_lon[zone], w.zone_lat[zone]), fontsize=8,
                         color="#0d47a1", xytext=(6, 4), textcoords="offset points", zorder=6)
-    ax.text(0.01, 0.01, f"displaced elsewhere: {int(row['displaced_other']):,}\n"
-            f"crossed: {int(row['crossed_to_jordan'] + row['crossed_to_golan']):,}  "
-            f"deaths: {int(row['civilian_deaths_cum']):,}",
-            transform=ax.transAxes, fontsize=8, va="bottom",
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     ax.set_title(f"Day {m.day:.2f} ({current_date(m).isoformat()}): towns by controller, "
-                 "size = people present", fontsize=9)
+                 f"size = people present\ndisplaced elsewhere {int(row['displaced_other']):,}; "
+                 f"crossed {int(row['crossed_to_jordan'] + row['crossed_to_golan']):,}; "
+                 f"civilian deaths {int(row['civilian_deaths_cum']):,}", fontsize=9)
     ax.legend(loc="upper left", fontsize=7, markerscale=0.5, framealpha=0.85)
     ax.set_aspect(1.0 / np.cos(np.radians(float(np.mean(w.lat)))))
     ax.set_xlabel("longitude", fontsize=8)
