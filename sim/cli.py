@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.cli",
     "sim.scenario.cli",
     "sim.batch.cli",
+    "analysis.viz.cli",
 )
 
 
