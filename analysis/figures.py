@@ -72,7 +72,7 @@ def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png"
             os.close(fd)
             try:
                 fig.savefig(tmp, format=fmt, dpi=dpi)
-                os.replace(tmp, final)
+                publish(tmp, final)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
@@ -80,6 +80,14 @@ def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png"
     finally:
         plt.close(fig)
     return out
+
+
+def publish(tmp: str | Path, final: str | Path) -> None:
+    """Give a finished temporary file the usual permissions and rename it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, final)
 
 
 def load_targets(path: str | Path | None = None) -> list[dict[str, Any]]:
@@ -118,12 +126,13 @@ def quantile_bands(ts: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def _check_metric(batch: Batch, metric: str) -> None:
     first = batch.timeseries(batch.scenarios[0]).columns
-    numeric = [c for c in first if c not in ("time", "run_id", "scenario", "negotiation_state")]
+    numeric = [c for c in first if c not in ("time", "run_id", "scenario", "negotiation_state", "point_id",
+                                             "replicate", "seed")]
     if metric not in numeric:
         import difflib
 
         close = difflib.get_close_matches(metric, numeric, n=1)
-        raise ScenarioError(f"'{metric}' is not a timeseries column", field="--metric",
+        raise ScenarioError(f"'{metric}' is not a timeseries column", file=batch.root, field="--metric",
                             fix=(f"did you mean '{close[0]}'? " if close else "")
                             + "one of: " + ", ".join(numeric))
 
@@ -140,7 +149,8 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scen
     _check_metric(batch, metric)
     runs = batch.ok_runs()
     if by not in runs.columns:
-        raise ScenarioError(f"cannot group by '{by}': not a column of runs.parquet", field="--by",
+        raise ScenarioError(f"cannot group by '{by}': not a column of runs.parquet", file=batch.root,
+                            field="--by",
                             fix="use 'scenario' or a swept parameter: "
                             + ", ".join(c for c in runs.columns if "." in c))
     ts = batch.timeseries(columns=["day", metric])
@@ -229,7 +239,7 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
     outs = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     missing = [o for o in outcomes if o not in runs.columns]
     if missing:
-        raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", field="--outcomes",
+        raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", file=batch.root, field="--outcomes",
                             fix="outcomes are columns of runs.parquet, e.g. " + ", ".join(DEFAULT_OUTCOMES))
     ncol = 2
     nrow = math.ceil(len(outs) / ncol)

@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
+from analysis.figures import publish  # noqa: E402
 from analysis.plots import EVENT_MARKS  # noqa: E402
 from analysis.store import Run  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
@@ -179,7 +180,7 @@ def animate_map(run: Run, path: str | Path, fps: int = 4, dpi: int = 80,
     os.close(fd)
     try:
         anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
-        os.replace(tmp, out)
+        publish(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

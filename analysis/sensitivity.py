@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.figures import publish
 from sim.errors import ScenarioError
 from sim.scenario.schema import calibratable_params
 
@@ -189,14 +190,14 @@ def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text + "\n")
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "morris", samples: int = 4,
@@ -245,7 +246,7 @@ def _atomic_parquet_csv(df: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     df.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 def sensitivity_figure(indices: pd.DataFrame, method: str, top: int = 10) -> Any:
