@@ -250,7 +250,7 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
         data = {s: runs.loc[runs["scenario"] == s, o].dropna().to_numpy(float) for s in scen}
         data = {s: v for s, v in data.items() if len(v)}
         order = sorted(data, key=lambda s: float(np.median(data[s])))
-        ax.boxplot([data[s] for s in order], vert=False, tick_labels=order, widths=0.6,
+        ax.boxplot([data[s] for s in order], orientation="horizontal", tick_labels=order, widths=0.6,
                    whis=(5, 95), patch_artist=True,
                    boxprops={"facecolor": "0.85", "edgecolor": "black"},
                    medianprops={"color": "black", "lw": 2}, flierprops={"marker": ".", "ms": 4})

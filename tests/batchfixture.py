@@ -12,14 +12,33 @@ from pathlib import Path
 import pandas as pd
 
 from sim.run import collect, simulate
-from sim.scenario.schema import Scenario
+from sim.scenario.loader import file_sha256, load_scenario
 
 
-def write_batch(out: Path, scenarios: dict[str, Scenario], replicates: int = 2,
-                root_seed: int = 1) -> Path:
+def small_scenario_file(folder: Path, name: str, scale: float = 0.02, extends: Path | None = None,
+                        extra: str = "") -> Path:
+    """A scenario file extending the baseline at a small population (data paths made absolute)."""
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    data = root / "data" / "daraa2018"
+    path = folder / f"{name}.toml"
+    path.write_text(
+        f'extends = "{(extends or root / "baseline.toml").as_posix()}"\nname = "{name}"\n{extra}\n'
+        f"[world]\npopulation_scale = {scale}\n"
+        + "".join(f'{k}_file = "{(data / f).as_posix()}"\n' for k, f in
+                  (("towns", "towns.csv"), ("subdistricts", "subdistricts.csv"), ("zones", "zones.csv"),
+                   ("borders", "borders.csv"))), encoding="utf-8")
+    return path
+
+
+def write_batch(out: Path, files: list[Path], replicates: int = 2, root_seed: int = 1) -> Path:
+    """Run every scenario file ``replicates`` times and store the batch in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     runs, rows = [], []
-    for si, (name, sc) in enumerate(scenarios.items()):
+    scenarios = {}
+    for f in files:
+        sc = load_scenario(f)
+        scenarios[sc.name] = (sc, f)
+    for si, (name, (sc, _f)) in enumerate(scenarios.items()):
         tdir = out / "timeseries" / f"scenario={name}"
         tdir.mkdir(parents=True, exist_ok=True)
         for rep in range(replicates):
@@ -34,7 +53,8 @@ def write_batch(out: Path, scenarios: dict[str, Scenario], replicates: int = 2,
                          "seed": seed, "status": "ok", "error": "", **res.outcomes})
     pd.DataFrame(rows).to_parquet(out / "runs.parquet", index=False)
     manifest = {"root_seed": root_seed,
-                "scenarios": {n: {"file": f"{n}.toml", "sha256": ""} for n in scenarios},
+                "scenarios": {n: {"file": str(f.resolve()), "sha256": file_sha256(f)}
+                              for n, (_sc, f) in scenarios.items()},
                 "design": "replicates", "sweeps": {}, "replicates": replicates,
                 "package_version": "test", "git_commit": None, "created": "", "runs": runs}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
