@@ -113,7 +113,7 @@ def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *
     plan = make_plan([scenario_file], replicates=1, root_seed=seed, common_random_numbers=True)
     name = next(iter(plan.scenarios))
     plan.points = points
-    plan.design = "sobol" if label.endswith("sobol") else "lhs"
+    plan.design = label.rsplit("-", 1)[-1]  # type: ignore[assignment]  # morris or sobol: a label here
     plan.samples = len(points)
     plan.sweeps = [f"{label}: {len(points)} points over {', '.join(points[0]) if points else ''}"]
     base = plan.runs[0]
