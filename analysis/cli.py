@@ -22,12 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("out", type=Path, help="batch folder (OUT of negsim batch)")
     c.add_argument("--metric", default="displaced_total", help="any timeseries column (default displaced_total)")
     c.add_argument("--by", default="scenario", help="group by 'scenario' or a column of runs.parquet")
+    c.add_argument("--scenarios", default=None, help="comma-separated scenarios to show (default all)")
     c.add_argument("--to", type=Path, default=None, help="output path without extension "
                                                           "(default OUT/figures/curves_<metric>)")
     c.set_defaults(func=cmd_curves)
 
     z = ps.add_parser("zones", help="displaced by destination zone, stacked, per scenario")
     z.add_argument("out", type=Path, help="batch folder")
+    z.add_argument("--scenarios", default=None, help="comma-separated scenarios to show (default all)")
     z.add_argument("--to", type=Path, default=None, help="output path without extension (default OUT/figures/zones)")
     z.set_defaults(func=cmd_zones)
 
@@ -46,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k = ps.add_parser("compare", help="summary outcomes per scenario (box plots, sorted)")
     k.add_argument("out", type=Path, help="batch folder")
     k.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: a standard set)")
+    k.add_argument("--scenarios", default=None, help="comma-separated scenarios to show (default all)")
     k.add_argument("--to", type=Path, default=None, help="output path without extension (default OUT/figures/compare)")
     k.set_defaults(func=cmd_compare)
 
@@ -92,7 +95,7 @@ def cmd_curves(args: argparse.Namespace) -> int:
     from analysis.report import baseline_population_scale
     from analysis.store import load_batch
 
-    b = load_batch(args.out)
+    b = load_batch(args.out).select(_csv(args.scenarios))
     fig = curves_figure(b, args.metric, by=args.by, target_scale=baseline_population_scale(b))
     by = "" if args.by == "scenario" else f"_by_{args.by}"
     _say(args, save_figure(fig, args.to or args.out / "figures" / f"curves_{args.metric}{by}"))
@@ -103,7 +106,8 @@ def cmd_zones(args: argparse.Namespace) -> int:
     from analysis.figures import save_figure, zones_figure
     from analysis.store import load_batch
 
-    _say(args, save_figure(zones_figure(load_batch(args.out)), args.to or args.out / "figures" / "zones"))
+    fig = zones_figure(load_batch(args.out).select(_csv(args.scenarios)))
+    _say(args, save_figure(fig, args.to or args.out / "figures" / "zones"))
     return 0
 
 
@@ -111,7 +115,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from analysis.figures import DEFAULT_OUTCOMES, compare_figure, save_figure
     from analysis.store import load_batch
 
-    fig = compare_figure(load_batch(args.out), _csv(args.outcomes) or DEFAULT_OUTCOMES)
+    fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or DEFAULT_OUTCOMES)
     _say(args, save_figure(fig, args.to or args.out / "figures" / "compare"))
     return 0
 

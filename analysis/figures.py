@@ -56,7 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def style(i: int) -> dict[str, Any]:
     """Colour and line style of the i-th series."""
-    return {"color": COLOURS[i % len(COLOURS)], "ls": LINESTYLES[i % len(LINESTYLES)]}
+    return {"color": COLOURS[i % len(COLOURS)],
+            "ls": LINESTYLES[(i + i // len(COLOURS)) % len(LINESTYLES)]}
 
 
 def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png", "svg"),

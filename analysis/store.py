@@ -37,6 +37,17 @@ class Batch:
         have = set(self.ok_runs()["scenario"])
         return [s for s in order if s in have] + sorted(have - set(order))
 
+    def select(self, names: list[str] | None) -> Batch:
+        """The same batch restricted to some scenarios (all if ``names`` is empty)."""
+        if not names:
+            return self
+        unknown = [n for n in names if n not in set(self.runs["scenario"])]
+        if unknown:
+            raise ScenarioError(f"no runs of scenario(s) {', '.join(unknown)} in this batch", file=self.root,
+                                field="--scenarios", fix="one of: " + ", ".join(self.scenarios))
+        man = dict(self.manifest, scenarios={n: self.manifest.get("scenarios", {}).get(n, {}) for n in names})
+        return Batch(self.root, man, self.runs[self.runs["scenario"].isin(names)])
+
     def ok_runs(self) -> pd.DataFrame:
         if "status" in self.runs:
             return self.runs[self.runs["status"] == "ok"]

@@ -297,3 +297,11 @@ def test_report_is_one_self_contained_html_with_table_figures_and_maps(batch_dir
     # 2 curves + zones + compare + (map + timeline) per scenario + sensitivity chart
     assert len(p.imgs) == 4 + 2 * len(SCENARIOS) + 1
     assert p.h2[0] == "Scenario comparison" and any(h.startswith("Sensitivity") for h in p.h2)
+
+
+def test_scenarios_option_restricts_a_figure_and_rejects_unknown_names(batch_dir, tmp_path):
+    b = load_batch(batch_dir).select(["heavy_bombing"])
+    assert [a.get_title().split(" ")[0] for a in F.zones_figure(b).axes if a.get_visible()] == ["heavy_bombing"]
+    assert main(["--quiet", "plot", "compare", str(batch_dir), "--scenarios", "nope",
+                 "--to", str(tmp_path / "c")]) == 2
+    assert not (tmp_path / "c.png").exists()
