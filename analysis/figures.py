@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -245,7 +246,7 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
     ncol = 2
     nrow = math.ceil(len(outs) / ncol)
     scen = batch.scenarios
-    fig, axes = plt.subplots(nrow, ncol, figsize=(10, 0.35 * len(scen) * nrow + 1.2 * nrow + 0.5),
+    fig, axes = plt.subplots(nrow, ncol, figsize=(10, (0.2 * len(scen) + 0.9) * nrow + 0.6),
                              squeeze=False)
     for ax, o in zip(axes.flat, outs, strict=False):
         data = {s: runs.loc[runs["scenario"] == s, o].dropna().to_numpy(float) for s in scen}
@@ -259,11 +260,14 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
             ax.plot(data[s], np.full(len(data[s]), j + 1.0), "o", ms=2.5, color="0.35", zorder=3)
         ax.set_title(o.replace("_", " "), fontsize=9)
         ax.tick_params(labelsize=7)
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"
+                                                                     if abs(v) >= 1000 else f"{v:g}"))
         ax.grid(alpha=0.3, axis="x")
     for ax in axes.flat[len(outs):]:
         ax.set_visible(False)
     fig.suptitle("Summary outcomes by scenario (box: 50%, whiskers: 90%, dots: runs)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     return fig
 
 

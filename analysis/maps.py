@@ -237,7 +237,7 @@ def timeline_figure(run: Run) -> Figure:
             a.axvline(d, color="0.3", ls=EVENT_MARKS["talks_collapsed"][1], lw=0.8)
     ax.set_ylim(-0.7, len(TIMELINE_KINDS) + 0.7)
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(title="negotiation state", loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=6,
+    ax.legend(title="negotiation state", loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=min(len(seen), 10),
               fontsize=7, title_fontsize=7, frameon=False, bbox_transform=ax.transAxes)
     ax.set_title(f"{run.metadata.get('scenario_name', '')} seed {run.metadata.get('seed', '')}: "
                  "negotiation timeline", fontsize=10)
