@@ -286,5 +286,5 @@ def sensitivity_figure(indices: pd.DataFrame, method: str, top: int = 10) -> Any
         axes.flat[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Global sensitivity ({method}) of the summary outcomes to the calibratable parameters",
                  fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     return fig
