@@ -58,7 +58,7 @@ def reproduce_runs(batch: Batch, max_runs: int = 3) -> tuple[list[Run], list[str
     runs, notes = [], []
     entries = {r["run_id"]: r for r in batch.manifest.get("runs", [])}
     ok = batch.ok_runs()
-    for name in batch.scenarios[:max_runs]:
+    for name in sorted(batch.scenarios, key=lambda n: n != "baseline")[:max_runs]:
         info = batch.manifest.get("scenarios", {}).get(name, {})
         path = Path(info.get("file", ""))
         if not path.is_absolute() and not path.is_file():
