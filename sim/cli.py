@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.scenario.cli",
     "sim.batch.cli",
     "analysis.viz.cli",
+    "analysis.cli",
 )
 
 

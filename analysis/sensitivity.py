@@ -1,0 +1,290 @@
+"""Global sensitivity of the summary outcomes to the calibratable parameters (SALib).
+
+Two methods:
+
+* ``morris``: elementary-effects screening. ``samples`` trajectories, each of ``D + 1`` runs
+  (``D`` parameters); reports mu* (mean absolute effect), its 95% bootstrap interval and sigma
+  (non-linearity / interactions).
+* ``sobol``: variance-based indices (Saltelli sampling, first and total order, no second
+  order). ``samples`` (a power of 2) base points, ``samples * (D + 2)`` runs; reports S1 and ST
+  with 95% bootstrap intervals.
+
+Parameters are sampled uniformly over their prior ranges (``calibratable_params()`` in the
+schema). All runs use the same seed (common random numbers), so the indices measure the
+parameters' effect, not the seed's. Runs go through the batch engine (``sim.batch``) when it is
+installed, so a sensitivity analysis resumes after an interruption and can use Dask; otherwise a
+small serial, resumable runner in this module writes the same store layout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.figures import publish
+from sim.errors import ScenarioError
+from sim.scenario.schema import calibratable_params
+
+DEFAULT_OUTCOMES = ("displaced_day16", "deaths_day16", "deaths_day60", "peak_displaced",
+                    "returned", "towns_reconciled_day15", "first_collapse_day")
+METHODS = ("morris", "sobol")
+
+
+def problem(params: list[str] | None = None) -> dict[str, Any]:
+    """The SALib problem over ``params`` (default: every calibratable parameter)."""
+    priors = calibratable_params()
+    names = list(params) if params else list(priors)
+    unknown = [n for n in names if n not in priors]
+    if unknown:
+        raise ScenarioError(f"not calibratable parameter(s): {', '.join(unknown)}", field="--params",
+                            fix="choose among: " + ", ".join(priors))
+    return {"num_vars": len(names), "names": names, "bounds": [list(priors[n]) for n in names]}
+
+
+def sample(prob: dict[str, Any], method: str, samples: int, seed: int = 0) -> np.ndarray:
+    """The design matrix (one row per run) of ``method`` with ``samples`` base samples."""
+    if method == "morris":
+        from SALib.sample import morris
+
+        if samples < 2:
+            raise ScenarioError("Morris needs at least 2 trajectories", field="--samples")
+        return morris.sample(prob, samples, num_levels=4, seed=seed)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        if samples < 2 or samples & (samples - 1):
+            raise ScenarioError(f"Sobol needs --samples a power of 2 (got {samples})", field="--samples",
+                                fix="e.g. --samples 8, 16 or 64")
+        return sobol.sample(prob, samples, calc_second_order=False, seed=seed)
+    raise ScenarioError(f"unknown method '{method}'", field="--method", fix="use morris or sobol")
+
+
+def analyze(prob: dict[str, Any], method: str, X: np.ndarray, outcomes: pd.DataFrame,
+            seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
+    """Indices per (outcome, parameter); also the outcomes skipped (NaN in a run, or constant)."""
+    rows, skipped = [], []
+    for o in outcomes.columns:
+        y = outcomes[o].to_numpy(float)
+        if np.isnan(y).any() or np.ptp(y) == 0:
+            skipped.append(o)
+            continue
+        if method == "morris":
+            from SALib.analyze import morris
+
+            r = morris.analyze(prob, X, y, num_resamples=200, conf_level=0.95, seed=seed)
+            for i, n in enumerate(prob["names"]):
+                rows.append({"outcome": o, "parameter": n, "mu": float(r["mu"][i]),
+                             "mu_star": float(r["mu_star"][i]),
+                             "mu_star_conf": float(r["mu_star_conf"][i]), "sigma": float(r["sigma"][i])})
+        else:
+            from SALib.analyze import sobol
+
+            r = sobol.analyze(prob, y, calc_second_order=False, num_resamples=200, conf_level=0.95,
+                              seed=seed)
+            for i, n in enumerate(prob["names"]):
+                rows.append({"outcome": o, "parameter": n, "S1": float(r["S1"][i]),
+                             "S1_conf": float(r["S1_conf"][i]), "ST": float(r["ST"][i]),
+                             "ST_conf": float(r["ST_conf"][i])})
+    return pd.DataFrame(rows), skipped
+
+
+# --- running the design ------------------------------------------------------------------------
+
+def _points(prob: dict[str, Any], X: np.ndarray) -> list[dict[str, float]]:
+    return [{n: float(v) for n, v in zip(prob["names"], row, strict=True)} for row in X]
+
+
+def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *, seed: int = 0,
+               workers: int | None = None, scheduler: str | None = None, progress: bool = False,
+               label: str = "sensitivity") -> pd.DataFrame:
+    """Run the scenario once per point (same seed), resumably; the runs table in point order."""
+    try:
+        from sim.batch.api import run_batch  # the batch engine (issue 5), when present
+        from sim.batch.plan import RunSpec, make_plan, run_id
+    except ImportError:
+        return _run_points_serial(scenario_file, points, out, seed=seed, progress=progress, label=label)
+    plan = make_plan([scenario_file], replicates=1, root_seed=seed, common_random_numbers=True)
+    name = next(iter(plan.scenarios))
+    plan.points = points
+    plan.design = label.rsplit("-", 1)[-1]  # type: ignore[assignment]  # morris or sobol: a label here
+    plan.samples = len(points)
+    plan.sweeps = [f"{label}: {len(points)} points over {', '.join(points[0]) if points else ''}"]
+    base = plan.runs[0]
+    plan.runs = [RunSpec(run_id(name, i, 0), name, base.scenario_file, i, 0, base.seed, dict(pt))
+                 for i, pt in enumerate(points)]
+    res = run_batch(plan, out, workers=workers, scheduler=scheduler, progress=progress)
+    runs = res.runs if res.runs is not None else pd.read_parquet(Path(out) / "runs.parquet")
+    return runs.sort_values("point_id").reset_index(drop=True)
+
+
+def _run_points_serial(scenario_file: Path, points: list[dict[str, float]], out: Path, *, seed: int,
+                       progress: bool, label: str) -> pd.DataFrame:
+    """Fallback runner in the batch store layout: one JSON per finished run, resumable."""
+    from sim.run import collect, simulate
+    from sim.scenario.loader import file_sha256, load_scenario
+    from sim.scenario.schema import set_param
+
+    base = load_scenario(scenario_file)
+    name = base.name
+    done_dir = out / ".done"
+    tsdir = out / "timeseries" / f"scenario={name}"
+    done_dir.mkdir(parents=True, exist_ok=True)
+    tsdir.mkdir(parents=True, exist_ok=True)
+    ids = [f"{name}-p{i:03d}-r0000" for i in range(len(points))]
+    manifest = {"root_seed": seed, "scenarios": {name: {"file": str(Path(scenario_file).resolve()),
+                                                         "sha256": file_sha256(scenario_file)}},
+                "design": label, "sweeps": [], "replicates": 1,
+                "runs": [{"run_id": r, "scenario": name, "point_id": i, "replicate": 0, "seed": seed,
+                          "params": p} for i, (r, p) in enumerate(zip(ids, points, strict=True))]}
+    man_p = out / "manifest.json"
+    if man_p.is_file():
+        old = json.loads(man_p.read_text(encoding="utf-8"))
+        if old.get("runs") != json.loads(json.dumps(manifest["runs"])):
+            raise ScenarioError("this folder holds a different sensitivity design", file=out,
+                                fix="use another --out folder, or delete this one")
+    _atomic_text(man_p, json.dumps(manifest, indent=2))
+    bar = None
+    todo = [i for i, r in enumerate(ids) if not (done_dir / f"{r}.json").is_file()]
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(ids), initial=len(ids) - len(todo), unit="run", desc=label)
+    try:
+        for i in todo:
+            sc = base.model_copy(deep=True)
+            try:
+                for k, v in points[i].items():
+                    set_param(sc, k, v)
+                res = collect(simulate(sc, seed))
+                res.timeseries.assign(run_id=ids[i], point_id=i, replicate=0, seed=seed).to_parquet(
+                    tsdir / f"part-{ids[i]}.parquet", index=False)
+                row = {"status": "ok", "error": "", **res.outcomes}
+            except Exception as exc:  # a failed run is recorded, not fatal
+                row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            row = {"run_id": ids[i], "scenario": name, "point_id": i, "replicate": 0, "seed": seed,
+                   **points[i], **row}
+            _atomic_text(done_dir / f"{ids[i]}.json", json.dumps(row, default=_nan_none))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    rows = [json.loads((done_dir / f"{r}.json").read_text(encoding="utf-8")) for r in ids]
+    runs = pd.DataFrame(rows).astype({"point_id": int})
+    _atomic_parquet(runs, out / "runs.parquet")
+    return runs
+
+
+def _nan_none(v: Any) -> Any:
+    return None if isinstance(v, float) and math.isnan(v) else str(v)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    publish(tmp, path)
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    df.to_parquet(tmp, index=False)
+    publish(tmp, path)
+
+
+def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "morris", samples: int = 4,
+                    params: list[str] | None = None, outcomes: list[str] | None = None, seed: int = 0,
+                    workers: int | None = None, scheduler: str | None = None,
+                    progress: bool = False) -> dict[str, Any]:
+    """Sample, run (resumably) and analyse; writes ``indices.csv`` and ``sensitivity.png/svg``."""
+    if method not in METHODS:
+        raise ScenarioError(f"unknown method '{method}'", field="--method", fix="use morris or sobol")
+    scenario_file = Path(scenario_file)
+    if not scenario_file.is_file():
+        raise ScenarioError("scenario file not found", file=scenario_file,
+                            fix="e.g. negsim sensitivity scenarios/baseline.toml --method morris")
+    out = Path(out)
+    prob = problem(params)
+    X = sample(prob, method, samples, seed)
+    runs = run_points(scenario_file, _points(prob, X), out, seed=seed, workers=workers,
+                      scheduler=scheduler, progress=progress, label=f"sensitivity-{method}")
+    ok = runs["status"] == "ok"
+    if not ok.all():
+        bad = runs.loc[~ok, "run_id"].tolist()
+        raise ScenarioError(f"{len(bad)} run(s) failed, e.g. {bad[0]}: {runs.loc[~ok, 'error'].iloc[0]}",
+                            file=out, fix="fix the cause; rerunning resumes the finished runs")
+    outs = list(outcomes or DEFAULT_OUTCOMES)
+    missing = [o for o in outs if o not in runs.columns]
+    if missing:
+        raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", field="--outcomes",
+                            fix="outcomes of sim.outcomes.summarize, e.g. " + ", ".join(DEFAULT_OUTCOMES))
+    Y = runs.sort_values("point_id")[outs].astype(float).reset_index(drop=True)
+    indices, skipped = analyze(prob, method, X, Y, seed)
+    indices.insert(0, "method", method)
+    _atomic_parquet_csv(indices, out / "indices.csv")
+    info = {"method": method, "samples": samples, "runs": len(runs), "parameters": prob["names"],
+            "outcomes": [o for o in outs if o not in skipped], "skipped_outcomes": skipped, "seed": seed,
+            "scenario_file": str(scenario_file)}
+    _atomic_text(out / "sensitivity.json", json.dumps(info, indent=2))
+    from analysis.figures import save_figure
+
+    files = save_figure(sensitivity_figure(indices, method), out / "sensitivity")
+    info["files"] = [str(out / "indices.csv"), *map(str, files)]
+    info["indices"] = indices
+    return info
+
+
+def _atomic_parquet_csv(df: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    df.to_csv(tmp, index=False)
+    publish(tmp, path)
+
+
+def sensitivity_figure(indices: pd.DataFrame, method: str, top: int = 10) -> Any:
+    """Bar chart per outcome: mu* (Morris) or S1 and ST (Sobol) with 95% intervals, top parameters."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outs = list(dict.fromkeys(indices["outcome"]))
+    ncol = min(len(outs), 2) or 1
+    nrow = max(math.ceil(len(outs) / ncol), 1)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 0.28 * top * nrow + 1.1 * nrow + 0.4),
+                             squeeze=False)
+    for ax, o in zip(axes.flat, outs, strict=False):
+        d = indices[indices["outcome"] == o]
+        key = "mu_star" if method == "morris" else "ST"
+        d = d.sort_values(key, ascending=False).head(top).iloc[::-1]
+        y = np.arange(len(d))
+        if method == "morris":
+            ax.barh(y, d["mu_star"], xerr=d["mu_star_conf"], color="0.55", ec="black", capsize=2,
+                    label="mu* (95% CI)")
+            ax.plot(d["sigma"], y, "D", color="black", mfc="white", ms=4, label="sigma")
+        else:
+            ax.barh(y + 0.2, d["ST"], height=0.4, xerr=d["ST_conf"], color="0.35", ec="black", capsize=2,
+                    label="total order ST")
+            ax.barh(y - 0.2, d["S1"], height=0.4, xerr=d["S1_conf"], color="white", ec="black", hatch="///",
+                    capsize=2, label="first order S1")
+            ax.axvline(0, color="black", lw=0.6)
+        ax.set_yticks(y, d["parameter"], fontsize=7)
+        ax.set_title(o.replace("_", " "), fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in axes.flat[len(outs):]:
+        ax.set_visible(False)
+    if outs:
+        axes.flat[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"Global sensitivity ({method}) of the summary outcomes to the calibratable parameters",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
+    return fig

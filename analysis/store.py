@@ -1,0 +1,118 @@
+"""Reading a batch store (the layout ``negsim batch`` writes) and single-run folders.
+
+Batch layout (the contract with the batch engine)::
+
+    OUT/manifest.json                                   root_seed, scenarios, runs, ...
+    OUT/runs.parquet                                    one row per finished run: ids, status, outcomes
+    OUT/timeseries/scenario=<name>/part-<run_id>.parquet  per-run timeseries + run_id, point_id, ...
+
+A run folder (``negsim run``) holds timeseries.csv, events.csv, towns.csv and metadata.json.
+Missing or malformed files raise :class:`~sim.errors.ScenarioError` (exit code 2 in the CLI).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import ScenarioError
+
+
+@dataclass
+class Batch:
+    """A batch in memory: the manifest, the finished runs and (lazily) their timeseries."""
+
+    root: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in manifest order (those with at least one finished run)."""
+        order = list(self.manifest.get("scenarios", {}))
+        have = set(self.ok_runs()["scenario"])
+        return [s for s in order if s in have] + sorted(have - set(order))
+
+    def select(self, names: list[str] | None) -> Batch:
+        """The same batch restricted to some scenarios (all if ``names`` is empty)."""
+        if not names:
+            return self
+        unknown = [n for n in names if n not in set(self.runs["scenario"])]
+        if unknown:
+            raise ScenarioError(f"no runs of scenario(s) {', '.join(unknown)} in this batch", file=self.root,
+                                field="--scenarios", fix="one of: " + ", ".join(self.scenarios))
+        man = dict(self.manifest, scenarios={n: self.manifest.get("scenarios", {}).get(n, {}) for n in names})
+        return Batch(self.root, man, self.runs[self.runs["scenario"].isin(names)])
+
+    def ok_runs(self) -> pd.DataFrame:
+        if "status" in self.runs:
+            return self.runs[self.runs["status"] == "ok"]
+        return self.runs
+
+    def timeseries(self, scenario: str | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        """The per-run timeseries of one scenario (or all), with a ``scenario`` column."""
+        base = self.root / "timeseries"
+        dirs = [base / f"scenario={scenario}"] if scenario else sorted(base.glob("scenario=*"))
+        ok = set(self.ok_runs()["run_id"].astype(str))
+        frames = []
+        for d in dirs:
+            name = d.name.split("=", 1)[1]
+            for part in sorted(d.glob("part-*.parquet")):
+                df = pd.read_parquet(part, columns=columns + ["run_id"] if columns else None)
+                if len(df) and str(df["run_id"].iloc[0]) not in ok:
+                    continue
+                frames.append(df.assign(scenario=name))
+        if not frames:
+            raise ScenarioError(f"no timeseries found for scenario '{scenario or '*'}'",
+                                file=base, fix="run `negsim batch` first, or check the scenario name")
+        return pd.concat(frames, ignore_index=True)
+
+
+def load_batch(path: str | Path) -> Batch:
+    """Open a batch folder written by ``negsim batch``."""
+    root = Path(path)
+    man_p, runs_p = root / "manifest.json", root / "runs.parquet"
+    if not root.is_dir():
+        raise ScenarioError("batch folder not found", file=root, fix="give the OUT folder of `negsim batch`")
+    for p in (man_p, runs_p):
+        if not p.is_file():
+            raise ScenarioError(f"not a batch folder: {p.name} is missing", file=root,
+                                fix="give the OUT folder of `negsim batch` (it holds manifest.json)")
+    try:
+        manifest = json.loads(man_p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"manifest is not valid JSON: {exc.msg}", file=man_p, line=exc.lineno) from None
+    runs = pd.read_parquet(runs_p)
+    if not len(runs):
+        raise ScenarioError("the batch has no finished runs yet", file=runs_p,
+                            fix="run or resume the batch with `negsim batch`")
+    return Batch(root, manifest, runs)
+
+
+@dataclass
+class Run:
+    """A single run folder in memory."""
+
+    root: Path
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    towns: pd.DataFrame
+    metadata: dict[str, Any]
+
+
+def load_run(path: str | Path) -> Run:
+    """Open a run folder written by ``negsim run``."""
+    root = Path(path)
+    need = ("timeseries.csv", "events.csv", "towns.csv", "metadata.json")
+    missing = [n for n in need if not (root / n).is_file()]
+    if missing:
+        raise ScenarioError(f"not a run folder: missing {', '.join(missing)}", file=root,
+                            fix="give an output folder of `negsim run`, e.g. runs/baseline/0")
+    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    return Run(root, pd.read_csv(root / "timeseries.csv"),
+               pd.read_csv(root / "events.csv", keep_default_na=False),
+               pd.read_csv(root / "towns.csv"), meta)
