@@ -115,21 +115,37 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+#: Started with ``python -S``: spawns the command, waits for it, reports its rusage on stderr.
+#: A child's peak RSS (``ru_maxrss``) counts the memory of the process it was forked from (the
+#: fork's pages are resident until exec), so children are spawned from this small launcher and
+#: never from the benchmark process itself (which holds numpy, mesa and, in tests, pytest).
+_LAUNCHER = """
+import os, sys, time
+w0 = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - w0
+sys.stderr.write("\\n@@rusage %d %r %r %r %d\\n" % (os.waitstatus_to_exitcode(status), wall,
+                 ru.ru_utime, ru.ru_stime, ru.ru_maxrss))
+"""
+
+
 def run_child(cmd: list[str]) -> dict[str, Any]:
     """Run ``cmd`` to completion; its stdout, wall seconds, CPU seconds and peak RSS (MB)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        w0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=_child_env(), cwd=ROOT)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - w0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *cmd], stdout=out, stderr=err,
+                       env=_child_env(), cwd=ROOT, check=False)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n{stderr[-2000:]}")
-    return {"stdout": stdout, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
-            "peak_mb": ru.ru_maxrss / 1024.0}
+    head, _, tail = stderr.rpartition("@@rusage ")
+    if not tail:
+        raise RuntimeError(f"{shlex.join(cmd)}: could not be started:\n{stderr[-2000:]}")
+    code, wall, utime, stime, maxrss_kb = tail.split()
+    if int(code) != 0:
+        raise RuntimeError(f"{shlex.join(cmd)} failed ({code}):\n{head[-2000:]}")
+    return {"stdout": stdout, "wall": float(wall), "cpu": float(utime) + float(stime),
+            "peak_mb": int(maxrss_kb) / 1024.0}
 
 
 def probe(*args: str) -> dict[str, Any]:
