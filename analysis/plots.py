@@ -61,7 +61,7 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
     ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
     ax.set_ylabel("Displaced persons (thousands)")
     ax.set_title(title or "Displacement by destination")
-    ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     out = Path(path)

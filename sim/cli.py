@@ -20,6 +20,8 @@ from sim.errors import ScenarioError
 #: Modules that add subcommands (each has ``register(subparsers)``).
 COMMAND_MODULES: tuple[str, ...] = (
     "sim.cli",
+    "sim.scenario.cli",
+    "sim.batch.cli",
 )
 
 

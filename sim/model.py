@@ -31,6 +31,7 @@ from sim.rules.reconciliation import draw_thresholds
 from sim.rules.territory import Control
 from sim.scenario.loader import resolve_path
 from sim.scenario.schema import Intervention, Scenario, set_param
+from sim.scenario.targets import intervention_changes, resolve_targets
 from sim.world.case import World, load_world
 
 #: Timeseries columns, in order (all counts are persons).
@@ -60,6 +61,7 @@ def load_case(scenario: Scenario) -> World:
 class _Scheduled:
     spec: Intervention
     start: float | None
+    towns: np.ndarray
     applied: bool = False
     undone: bool = False
     old: dict[str, Any] = field(default_factory=dict)
@@ -116,7 +118,10 @@ class NegotiationModel(mesa.Model):
         self.regime = Regime(self)
         self.mediator = Mediator(self)
         self.talks = Talks(terms=self.mediator.base_terms())
-        self.schedule_iv = [_Scheduled(iv, iv.day) for iv in self.params.interventions]
+        self.ceasefire_windows = np.zeros(T, dtype=np.int64)  # open ceasefire windows per town
+        targets = resolve_targets(self.params, self.world)
+        self.schedule_iv = [_Scheduled(iv, iv.day, idx)
+                            for iv, idx in zip(self.params.interventions, targets, strict=True)]
 
         # Static distance tables (computed once per run).
         self.d_jordan = w.zone_distance_km("jordan_border")
@@ -181,26 +186,45 @@ class NegotiationModel(mesa.Model):
     def _apply_interventions(self, day: float) -> None:
         changed = False
         for s in self.schedule_iv:
+            spec = s.spec
             if not s.applied and s.start is not None and day + 1e-9 >= s.start:
-                for path, value in s.spec.set.items():
+                changes = intervention_changes(spec)
+                for path, value in changes.items():
                     s.old[path] = set_param(self.params, path, value)
                 s.applied = changed = True
-                self.log("intervention", "scenario", ",".join(s.spec.set),
-                         s.spec.description or str(s.spec.set))
-                self._log_intervention_effects(s.spec.set)
-            if (s.applied and not s.undone and s.spec.until_day is not None
-                    and day + 1e-9 >= s.spec.until_day):
+                self.log("intervention", "scenario", self._iv_target(s),
+                         spec.description or str(changes or spec.action))
+                self._log_intervention_effects(changes)
+                if spec.action == "ceasefire":
+                    self.ceasefire_windows[s.towns] += 1
+                elif spec.action == "handover":
+                    for i in s.towns:
+                        if territory.rebel_side(self.control)[i]:
+                            self.mediator.settle_town(int(i), "imposed")
+            if (s.applied and not s.undone and spec.until_day is not None
+                    and day + 1e-9 >= spec.until_day):
                 for path, value in s.old.items():
                     set_param(self.params, path, value)
+                if spec.action == "ceasefire":
+                    self.ceasefire_windows[s.towns] -= 1
                 s.undone = changed = True
-                self.log("intervention_ended", "scenario", ",".join(s.spec.set),
-                         s.spec.description or "")
+                self.log("intervention_ended", "scenario", self._iv_target(s),
+                         spec.description or "")
         if changed:
             base = self.mediator.base_terms()
             t = self.talks.terms
             self.talks.terms = Terms(max(base.phases, t.phases),
                                      base.safe_passage or t.safe_passage,
                                      max(base.guarantees, t.guarantees))
+
+    def _iv_target(self, s: _Scheduled) -> str:
+        spec = s.spec
+        names = [*spec.set]
+        if spec.action == "open_border":
+            names.append(f"open_border:{spec.zone}")
+        elif spec.action:
+            names.append(f"{spec.action}:" + "+".join(self.world.town_id[i] for i in s.towns))
+        return ",".join(names)
 
     def _log_intervention_effects(self, changes: dict[str, Any]) -> None:
         if changes.get("borders.jordan_open") is True:
@@ -288,8 +312,9 @@ class NegotiationModel(mesa.Model):
             self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km))
         kernel = self._kernel[1]
         threat = bombardment.local_intensity(self.intensity, kernel)
+        b_front = fp.b_front if self.params.regime.ground_capacity > 0 else 0.0  # no offensive
         p_flee = flight.flight_probability(threat, self.d_regime, fp.b0, fp.b_strike,
-                                           fp.b_front, fp.front_scale_km, self.dt_days)
+                                           b_front, fp.front_scale_km, self.dt_days)
         p_flee = np.where(territory.rebel_side(self.control), p_flee, 0.0)
         quiet = returns.quiet_towns(self.last_strike_day, w.dist_km, day, rp.quiet_days,
                                     rp.quiet_radius_km)

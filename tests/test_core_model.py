@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -85,7 +86,7 @@ def _baseline_outcomes(seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def baseline_20() -> pd.DataFrame:
-    with ProcessPoolExecutor(max_workers=2) as ex:
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("forkserver")) as ex:
         return pd.DataFrame(list(ex.map(_baseline_outcomes, range(20))))
 
 

@@ -38,12 +38,18 @@ class Mediator(mesa.Agent):
                 m.log("ultimatum", "mediator", "joint_command",
                       f"deadline day {t.deadline_day:.2f}; {t.terms.describe()}")
             return
+        if t.state in (NegState.TALKS, NegState.REJECTED, NegState.ESCALATION, NegState.RESUMED) \
+                and not m.rebel_negotiable_towns().size:
+            t.end(day)
+            m.log("talks_ended", "mediator", "joint_command",
+                  "no town left to negotiate for: all settled locally or taken")
+            return
         if t.state == NegState.ESCALATION:
             if negotiation.should_resume(t.pain_since_collapse, m.params.negotiation
                                          .resume_threshold):
                 conceded = None
                 if m.rng.random() < pm.concede_prob:
-                    conceded = t.terms.concede(pm.concession)
+                    conceded = t.terms.concede(pm.concession, pm.guarantee_step)
                 t.resume(day, pm.deadline_days, conceded)
                 m.log("talks_resumed", "joint_command", "mediator",
                       f"after {day - (t.last_collapse_day or day):.2f} days of escalation"
@@ -54,7 +60,7 @@ class Mediator(mesa.Agent):
         if t.state == NegState.HANDOVER:
             self._hand_over(day)
             return
-        if t.state in (NegState.DEAL, NegState.IMPLEMENTED):
+        if t.state in (NegState.DEAL, *negotiation.FINAL):
             return
         if t.offer_due(day):
             t.make_offer(day)
@@ -120,6 +126,8 @@ class Mediator(mesa.Agent):
             m.front_w, m.intensity, reconciliation.neighbour_share(settled, m.neighbours),
             m.settled_share(), m.hardliners, pr.w_front, pr.w_strikes, pr.w_neigh, pr.w_deals,
             pr.w_hard)
+        if m.talks.state != NegState.NO_TALKS:
+            pressure = pressure - pr.w_bloc  # the joint command negotiates for its towns as a bloc
         prob = reconciliation.open_talks_probability(pressure, m.theta, pr.rate, m.dt_days)
         start = np.flatnonzero(rebel & (m.rng.random(len(prob)) < prob))
         for i in start:

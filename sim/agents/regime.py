@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import bombardment, escalation, territory
+from sim.rules import bombardment, ceasefire, escalation, territory
 from sim.rules.territory import Control
 from sim.world.case import haversine_km
 
@@ -41,7 +41,8 @@ class Regime(mesa.Agent):
         """Set the model's strike intensity per town and draw this tick's strikes."""
         m = self.model
         p = m.params.regime
-        targetable = territory.rebel_side(m.control)
+        targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
+                                                      m.ceasefire_windows)
         lvl_talks = escalation.escalation_level(m.talks.state, p.escalation_factor,
                                                 p.talks_level, p.halt_level)
         level = np.where(m.negotiable, lvl_talks, 1.0)
@@ -50,8 +51,8 @@ class Regime(mesa.Agent):
         prio = bombardment.strike_priority(m.on_front.astype(float), m.strategic_mask,
                                            m.axis_w, p.priority_front, p.priority_strategic,
                                            p.priority_axis)
-        m.intensity = bombardment.allocate_intensity(p.bombardment_capacity, level, prio,
-                                                     targetable)
+        m.intensity = bombardment.allocate_intensity(p.bombardment_capacity * p.bombardment_scale,
+                                                     level, prio, targetable)
         strikes = bombardment.draw_strikes(m.intensity, m.dt_days, m.rng)
         for i in np.flatnonzero(strikes):
             m.log("strike", "regime", m.world.town_id[i], f"{int(strikes[i])} strikes")
@@ -61,7 +62,8 @@ class Regime(mesa.Agent):
         """Ground assault: rebel towns on the front may fall. Returns captured town indices."""
         m = self.model
         p = m.params.regime
-        cand = territory.rebel_side(m.control) & m.on_front
+        cand = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control) & m.on_front,
+                                                m.ceasefire_windows)
         if not cand.any():
             return []
         prob = territory.capture_probability(cand.astype(float), m.axis_w, m.defence,

@@ -1,8 +1,10 @@
 """Rule: daily strike capacity allocated to rebel towns by priority; strikes drawn per tick.
 
-``S(t) = regime.bombardment_capacity * level_i(t)`` strikes per day (air strikes, barrel bombs,
-missiles), where ``level_i`` comes from :mod:`sim.rules.escalation`. Capacity is split among
-rebel-held towns in proportion to ``priority_i = 1 + priority_front * on_front_i +
+``S(t) = regime.bombardment_capacity * regime.bombardment_scale * level_i(t)`` strikes per day
+(air strikes, barrel bombs, missiles; the scale is a scenario lever, 1 by default), where
+``level_i`` comes from :mod:`sim.rules.escalation`. Capacity is split among rebel-held towns
+(except those under a local ceasefire, :mod:`sim.rules.ceasefire`) in proportion to
+``priority_i = 1 + priority_front * on_front_i +
 priority_strategic * strategic_i + priority_axis * axis_i``. Intensity ``I_i`` (strikes/day);
 strikes per tick ~ Poisson(I_i * dt).
 

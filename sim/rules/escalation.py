@@ -6,7 +6,7 @@
 * talks under way (talks, offer, rejected): ``regime.talks_level`` (the days of calm);
 * after a collapse (collapsed, escalation): ``regime.escalation_factor`` (the blitz);
 * after the rebels return (resumed): ``regime.halt_level`` (strikes halted);
-* after a deal (deal, handover, implemented): 0 on the towns that signed.
+* after a deal (deal, handover, implemented) or the end of talks: 0 on the towns that signed.
 
 Towns of a faction that refuses all talks are bombed at the ordinary tempo throughout.
 

@@ -5,7 +5,9 @@ Flight hazard of a household at home in town i (Davenport, Moore & Poe 2003)::
     h_i = 1 - exp(-(b0 + b_strike * L_i + b_front * exp(-d_front_i / front_scale_km)) * dt)
 
 ``L_i`` is the strike threat felt at i (intensities of all towns through an exponential kernel
-of ``flight.kernel_km``), ``d_front_i`` the distance to the nearest regime-side town.
+of ``flight.kernel_km``), ``d_front_i`` the distance to the nearest regime-side town. The front
+threatens only while the regime is on the offensive (``regime.ground_capacity > 0``): a
+static, quiet front line (an enforced ceasefire) drives nobody out.
 
 Destinations (Flee, Suleimenova et al. 2017): the Jordanian border, the Golan frontier, nearby
 fields and olive groves, a quieter rebel town (the one minimising distance plus threat), and

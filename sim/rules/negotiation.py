@@ -6,6 +6,7 @@ A state machine with legal transitions only (any other raises :class:`IllegalTra
                  |        |  ^
                  |        v  |
                  +-----> rejected -> collapsed -> escalation -> resumed -> offer ...
+    (talks | rejected | escalation | resumed) -> ended   (nothing left to negotiate)
 
 * The mediator opens talks (an ultimatum with a deadline ``mediator.deadline_days``) once the
   share of negotiable rebel towns already settled reaches ``mediator.open_share``.
@@ -14,8 +15,11 @@ A state machine with legal transitions only (any other raises :class:`IllegalTra
 * A rejection past the deadline is a collapse; the regime escalates (:mod:`sim.rules.escalation`).
 * The joint command returns when the pain it suffered since the collapse passes
   ``negotiation.resume_threshold``; the mediator may then concede one step
-  (``mediator.concede_prob``, ``mediator.concession``) and sets a new deadline.
+  (``mediator.concede_prob``, ``mediator.concession``, ``mediator.guarantee_step``) and sets
+  a new deadline.
 * A signed deal is handed over during ``mediator.handover_days`` and is never re-opened.
+* If the joint command's last town settles by a local deal or falls before any comprehensive
+  deal, the talks have nothing left to decide: they end (``ended``, final).
 
 Calibrated by the article: talks collapse on Wednesday (July 4, day 15) over the one-go
 demand (lines 4, 11-12); rebels return 24 hours into the blitz (line 6); strikes halt (line 10).
@@ -38,25 +42,29 @@ class NegState(StrEnum):
     DEAL = "deal"
     HANDOVER = "handover"
     IMPLEMENTED = "implemented"
+    ENDED = "ended"
 
 
 LEGAL: dict[NegState, frozenset[NegState]] = {
     NegState.NO_TALKS: frozenset({NegState.TALKS}),
-    NegState.TALKS: frozenset({NegState.OFFER, NegState.COLLAPSED}),
+    NegState.TALKS: frozenset({NegState.OFFER, NegState.COLLAPSED, NegState.ENDED}),
     NegState.OFFER: frozenset({NegState.DEAL, NegState.REJECTED}),
-    NegState.REJECTED: frozenset({NegState.OFFER, NegState.COLLAPSED}),
+    NegState.REJECTED: frozenset({NegState.OFFER, NegState.COLLAPSED, NegState.ENDED}),
     NegState.COLLAPSED: frozenset({NegState.ESCALATION}),
-    NegState.ESCALATION: frozenset({NegState.RESUMED}),
-    NegState.RESUMED: frozenset({NegState.OFFER, NegState.COLLAPSED}),
+    NegState.ESCALATION: frozenset({NegState.RESUMED, NegState.ENDED}),
+    NegState.RESUMED: frozenset({NegState.OFFER, NegState.COLLAPSED, NegState.ENDED}),
     NegState.DEAL: frozenset({NegState.HANDOVER}),
     NegState.HANDOVER: frozenset({NegState.IMPLEMENTED}),
     NegState.IMPLEMENTED: frozenset(),
+    NegState.ENDED: frozenset(),
 }
 
 #: States in which the parties are at the table (offers can be made).
 AT_TABLE = frozenset({NegState.TALKS, NegState.REJECTED, NegState.RESUMED})
 #: States after a deal: nothing can re-open it.
 SETTLED = frozenset({NegState.DEAL, NegState.HANDOVER, NegState.IMPLEMENTED})
+#: Final states: a deal implemented, or talks ended because the joint command holds no town.
+FINAL = frozenset({NegState.IMPLEMENTED, NegState.ENDED})
 
 
 class IllegalTransition(RuntimeError):
@@ -76,11 +84,16 @@ class Terms:
         passage = "with safe passage" if self.safe_passage else "no safe passage"
         return f"heavy weapons {handover}; {passage}; guarantees {self.guarantees:.2f}"
 
-    def concede(self, what: str) -> Terms:
-        """One step of concession: safe passage (if not yet granted) or one more phase."""
+    def concede(self, what: str, guarantee_step: float = 0.0) -> Terms:
+        """One step of concession: safe passage (if not yet granted) or one more phase.
+
+        Each concession also raises the guarantees by ``guarantee_step`` (capped at 1): in the
+        case, the final deal came with Russian military police deployed in the handed-over areas.
+        """
+        g = min(1.0, self.guarantees + guarantee_step)
         if what == "safe_passage" and not self.safe_passage:
-            return Terms(self.phases, True, self.guarantees)
-        return Terms(self.phases + 1, self.safe_passage, self.guarantees)
+            return Terms(self.phases, True, g)
+        return Terms(self.phases + 1, self.safe_passage, g)
 
 
 @dataclass
@@ -152,6 +165,10 @@ class Talks:
 
     def complete(self, day: float) -> None:
         self.go(NegState.IMPLEMENTED, day)
+
+    def end(self, day: float) -> None:
+        """The joint command holds nothing more: talks end without a comprehensive deal."""
+        self.go(NegState.ENDED, day)
 
 
 def should_open(settled_share: float, open_share: float, enabled: bool) -> bool:

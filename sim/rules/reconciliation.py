@@ -7,10 +7,12 @@ A rebel town's committee feels the pressure::
 
 (``front_i`` the axis-weighted presence of the front, ``I_i`` strikes per day on it, the
 shares of its neighbours and of all negotiable towns already settled, the hardliner share of
-its faction). Against its own threshold ``theta_i ~ Normal(theta_mean, theta_sd)`` (drawn once)
-it opens local talks with hazard ``1 - exp(-rate * max(0, pressure_i - theta_i) * dt)``; its
-deal is signed ``mediator.local_talks_hours`` later and it passes to regime control. Only
-towns whose faction negotiates, and only while the mediator brokers local deals.
+its faction). While the joint command negotiates a comprehensive deal, its towns hold together
+as a bloc: their pressure is lowered by ``w_bloc``. Against its own threshold
+``theta_i ~ Normal(theta_mean, theta_sd)`` (drawn once) it opens local talks with hazard
+``1 - exp(-rate * max(0, pressure_i - theta_i) * dt)``; its deal is signed
+``mediator.local_talks_hours`` later and it passes to regime control. Only towns whose faction
+negotiates, and only while the mediator brokers local deals.
 
 Parameters: ``reconciliation.*``, ``mediator.local_deals``, ``mediator.local_talks_hours``.
 Calibrated by: more than 30 towns fallen back to regime control by the time talks collapsed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, WorldParams, describe_field
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +40,13 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     if path.is_dir():
         raise ScenarioError("is a folder, not a scenario file", file=path,
                             fix="name a .toml file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path,
+                            fix="save the scenario as UTF-8 text") from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=path) from None
     if not text.strip():
         raise ScenarioError("the file is empty", file=path,
                             fix='write at least a description, e.g. description = "..." '
@@ -54,49 +61,100 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     return data, text
 
 
+def _rebase_world_paths(data: dict[str, Any], parent_dir: Path, child_dir: Path) -> None:
+    """Keep a parent's data file paths pointing at the same files from the child's folder."""
+    world = data.get("world")
+    if parent_dir == child_dir or not isinstance(world, dict):
+        return
+    for key, value in world.items():
+        if key.endswith("_file") and isinstance(value, str) and not Path(value).is_absolute():
+            world[key] = os.path.relpath(parent_dir / value, child_dir)
+
+
 def _resolve_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
     path = path.resolve()
     if path in seen:
         chain = " -> ".join(p.name for p in (*seen, path))
-        raise ScenarioError(f"`extends` cycle: {chain}", file=seen[-1], field="extends",
-                            fix="remove the cycle: a scenario may not extend itself")
-    data, _ = _read_toml(path)
+        last = seen[-1]
+        raise ScenarioError(f"`extends` cycle: {chain}", file=last, field="extends",
+                            line=find_line(last.read_text(encoding="utf-8"), ("extends",)),
+                            fix="remove the cycle: a scenario may not extend itself, directly "
+                                "or through other files")
+    data, text = _read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data, [path]
+    line = find_line(text, ("extends",))
     if not isinstance(parent, str):
         raise ScenarioError("must be a file name (a string)", file=path, field="extends",
-                            fix='e.g. extends = "baseline.toml"')
+                            line=line, fix='e.g. extends = "baseline.toml"')
     ppath = (path.parent / parent)
-    if not ppath.exists():
+    if not ppath.is_file():
+        near = sorted(q.name for q in path.parent.glob("*.toml") if q.resolve() != path)
         raise ScenarioError(f"extends a missing file: {parent}", file=path, field="extends",
-                            fix=f"create {ppath} or name an existing scenario")
+                            line=line,
+                            fix=f"name an existing scenario file relative to {path.parent}"
+                                + (f", e.g. one of: {', '.join(near[:8])}" if near else ""))
     base, chain = _resolve_chain(ppath, (*seen, path))
+    _rebase_world_paths(base, ppath.resolve().parent, path.parent)
     # The child's name and description are its own, never inherited.
     base.pop("name", None)
     base.pop("description", None)
     return deep_merge(base, data), [*chain, path]
 
 
-def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a field in the TOML text (for error messages)."""
+def find_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a field in the TOML text (for error messages).
+
+    ``loc`` is a pydantic location such as ``("mediator", "phases")`` or
+    ``("interventions", 1, "towns")`` (the second ``[[interventions]]`` table).
+    """
     keys = [k for k in loc if isinstance(k, str)]
     if not keys:
         return None
+    lines = text.splitlines()
+    header = re.compile(r"^\[\[?\s*([\w.]+)\s*\]\]?")
+    # An array of tables: find the n-th [[name]] header, then the key inside it.
+    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+        n = -1
+        start = None
+        for i, line in enumerate(lines, start=1):
+            if re.match(rf"^\[\[\s*{re.escape(loc[0])}\s*\]\]", line.strip()):
+                n += 1
+                if n == loc[1]:
+                    start = i
+                    break
+        if start is None:
+            return None
+        key = keys[1] if len(keys) > 1 else None
+        if key is None:
+            return start
+        for i in range(start, len(lines)):
+            s = lines[i].strip()
+            if header.match(s):
+                break
+            if re.match(rf"^{re.escape(key)}\s*=", s):
+                return i + 1
+        return start
     key = keys[-1]
     table = keys[0] if len(keys) > 1 else None
     current = None
-    for i, line in enumerate(text.splitlines(), start=1):
+    for i, line in enumerate(lines, start=1):
         s = line.strip()
-        m = re.match(r"^\[\[?\s*([\w.]+)\s*\]\]?", s)
+        m = header.match(s)
         if m:
             current = m.group(1).split(".")[0]
             continue
-        if re.match(rf"^{re.escape(key)}\s*=", s) and (table is None or current == table
-                                                          or current is None):
+        if re.match(rf"^{re.escape(key)}\s*=", s) and (table is None and current is None
+                                                          or current == table):
             return i
         if table and current is None and re.match(rf"^{re.escape(table)}\.{re.escape(key)}\s*=", s):
             return i
+    if table is not None:  # the key is not written: point at its table
+        for i, line in enumerate(lines, start=1):
+            m = header.match(line.strip())
+            if m and m.group(1) == table:
+                return i
     return None
 
 
@@ -119,39 +177,85 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
-def _explain(err: dict[str, Any]) -> tuple[str, str | None]:
+def _leaf_field(loc: tuple[Any, ...]) -> Any:
+    """The pydantic FieldInfo at ``loc`` (None if the location is not a schema field)."""
+    allowed_model: Any = Scenario
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(allowed_model, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        info = fields[part]
+        ann = info.annotation
+        args = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type)]
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            allowed_model = ann
+        elif args and issubclass(args[0], BaseModel):
+            allowed_model = args[0]
+        else:
+            allowed_model = None
+    return info
+
+
+_ROOT_LOC = re.compile(r"^(\w+)\[(\d+)\]\.(\w+): (.*)$", re.S)
+
+
+def _explain(err: dict[str, Any]) -> tuple[tuple[Any, ...], str, str | None]:
+    """Location, message and fix for one pydantic error."""
     loc = tuple(err["loc"])
     kind = err["type"]
+    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
         allowed = _allowed_fields(loc)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         fix = f"did you mean '{close[0]}'?" if close else None
         if allowed:
             fix = (fix + " " if fix else "") + "allowed here: " + ", ".join(allowed)
-        return "unknown field", fix
-    ctx = err.get("ctx") or {}
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{err['msg']} (got {err.get('input')!r})", "use a value in the allowed range " \
-            "(see `negsim scenario schema`)"
-    if ctx.get("error"):
-        return str(ctx["error"]), None
-    return f"{err['msg']} (got {err.get('input')!r})", None
+        return loc, "unknown field", fix
+    if kind == "missing":
+        info = _leaf_field(loc)
+        return loc, "required field is missing", describe_field(info) if info else None
+    if ctx.get("error") is not None and kind == "value_error":
+        msg = str(ctx["error"])
+        m = _ROOT_LOC.match(msg)
+        if not loc and m:  # a check across fields that names its own location
+            return (m.group(1), int(m.group(2)), m.group(3)), m.group(4), None
+        return loc, msg, None
+    info = _leaf_field(loc)
+    fix = describe_field(info) if info is not None else None
+    return loc, f"{err['msg']} (got {err.get('input')!r})", fix
 
 
 def validate_data(data: dict[str, Any], *, file: Path, text: str = "") -> Scenario:
-    """Validate a merged scenario dict against the schema; raise ScenarioError on the first error."""
+    """Validate a merged scenario dict against the schema; raise ScenarioError on the first error.
+
+    Validation is strict about types (TOML has them): ``phases = "2"`` or ``safe_passage = 1``
+    are errors, not silently converted; a whole number is accepted where a number is expected.
+    """
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
         errors = exc.errors()
-        first = errors[0]
-        loc = tuple(first["loc"])
-        field = ".".join(str(p) for p in loc) or None
-        msg, fix = _explain(first)
+        loc, msg, fix = _explain(errors[0])
+        field = _dotted(loc) or None
         if len(errors) > 1:
             msg += f" (and {len(errors) - 1} more error(s))"
-        raise ScenarioError(msg, file=file, field=field, line=_find_line(text, loc),
+        raise ScenarioError(msg, file=file, field=field, line=find_line(text, loc),
                             fix=fix) from None
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def resolve_chain(path: str | Path) -> list[Path]:
+    """The files a scenario is built from, base first (``baseline.toml``, ..., ``path``)."""
+    return _resolve_chain(Path(path))[1]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -171,10 +275,19 @@ def scenario_source(sc: Scenario) -> Path | None:
 
 
 def resolve_path(sc: Scenario, rel: str) -> Path:
-    """Resolve a data path relative to the scenario file's folder (or scenarios/ by default)."""
+    """Resolve a data path relative to the scenario file's folder (or scenarios/ by default).
+
+    A path left at its schema default that does not exist there names the project's case data
+    (``scenarios/data/...``), so a scenario saved anywhere can extend the library.
+    """
     src = scenario_source(sc)
     base = src.parent if src is not None else default_scenarios_dir()
-    return (base / rel).resolve()
+    path = (base / rel).resolve()
+    defaults = {f.default for f in WorldParams.model_fields.values() if isinstance(f.default, str)}
+    if not path.exists() and rel in defaults:
+        # A default data path names the project's own case data, wherever the scenario lives.
+        path = (default_scenarios_dir() / rel).resolve()
+    return path
 
 
 def default_scenarios_dir() -> Path:

@@ -11,9 +11,9 @@ dimensionless values of the bargaining rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 def param(
@@ -30,6 +30,33 @@ def param(
     if prior is not None:
         extra["prior"] = [float(prior[0]), float(prior[1])]
     return Field(default, ge=lo, le=hi, description=desc, json_schema_extra=extra)
+
+
+def describe_field(info: Any) -> str:
+    """What a field allows, in words: type, range, unit and meaning."""
+    ann = info.annotation
+    if get_origin(ann) is Literal:
+        tname = "one of " + ", ".join(repr(a) for a in get_args(ann))
+    else:
+        tname = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+    tname = {"float": "a number", "int": "a whole number", "bool": "true or false",
+             "str": "a string", "date": "a date (YYYY-MM-DD)"}.get(tname, tname)
+    lo = hi = None
+    for meta in info.metadata:
+        lo = getattr(meta, "ge", getattr(meta, "gt", lo))
+        hi = getattr(meta, "le", getattr(meta, "lt", hi))
+    rng = ""
+    if lo is not None and hi is not None:
+        rng = f" from {lo:g} to {hi:g}"
+    elif lo is not None:
+        rng = f" >= {lo:g}"
+    elif hi is not None:
+        rng = f" <= {hi:g}"
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    unit = f" ({extra['unit']})" if extra.get("unit") not in (None, "flag", "choice", "path", "date") \
+        else ""
+    desc = f": {info.description}" if info.description else ""
+    return f"allowed: {tname}{rng}{unit}{desc}"
 
 
 class Group(BaseModel):
@@ -104,6 +131,8 @@ class RegimeParams(Group):
                              description="Offensive axes, opened in sequence.")
     bombardment_capacity: float = param(40.0, 0.0, 1000.0, unit="strikes/d", prior=(10.0, 120.0),
                                         desc="Air strikes, barrel bombs and missiles per day, baseline.")
+    bombardment_scale: float = param(1.0, 0.0, 10.0, unit="ratio",
+                                     desc="Scenario lever: multiplies bombardment_capacity (2 = doubled).")
     escalation_factor: float = param(5.0, 1.0, 30.0, unit="ratio", prior=(2.0, 12.0),
                                      desc="Multiplier on bombardment after talks collapse (the blitz).")
     talks_level: float = param(0.25, 0.0, 1.0, unit="ratio",
@@ -137,6 +166,8 @@ class MediatorParams(Group):
                                 desc="Chance the mediator concedes one step after a collapse.")
     concession: Literal["safe_passage", "phases"] = param(
         "safe_passage", unit="choice", desc="What the mediator concedes after a collapse.")
+    guarantee_step: float = param(0.3, 0.0, 1.0, unit="ratio",
+                                  desc="Rise in guarantees with each concession (e.g. military police).")
     local_deals: bool = param(True, unit="flag", desc="Russia brokers town-by-town reconciliation.")
     local_talks_hours: float = param(18.0, 1.0, 240.0, unit="h",
                                      desc="A town committee's talks before its local deal is signed.")
@@ -172,7 +203,7 @@ class NegotiationParams(Group):
     noise: float = param(0.5, 0.01, 10.0, unit="utility", desc="Logit noise of acceptance.")
     coalition_threshold: float = param(0.6, 0.0, 1.0, unit="ratio",
                                        desc="Strength-weighted share of factions needed to accept.")
-    resume_threshold: float = param(1.2, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
+    resume_threshold: float = param(2.0, 0.0, 50.0, unit="utility", prior=(0.5, 5.0),
                                     desc="Pain since a collapse that brings the joint command back.")
 
 
@@ -213,6 +244,8 @@ class ReconciliationParams(Group):
                            desc="Pressure from the share of all towns settled (the bandwagon).")
     w_hard: float = param(1.5, 0.0, 20.0, unit="weight",
                           desc="Resistance from hardliners present in the town.")
+    w_bloc: float = param(1.0, 0.0, 20.0, unit="weight", prior=(0.0, 3.0),
+                          desc="Bloc discipline while comprehensive talks run (lowers local pressure).")
     theta_mean: float = param(1.07, 0.0, 20.0, unit="weight", prior=(0.8, 3.0),
                               desc="Mean settlement threshold of a town committee.")
     theta_sd: float = param(0.4, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
@@ -282,11 +315,17 @@ class BorderParams(Group):
     golan_open: bool = param(False, unit="flag", desc="Israel lets Syrians cross the Golan line (closed).")
 
 
+INTERVENTION_ACTIONS = ("ceasefire", "handover", "open_border")
+
+
 class Intervention(Group):
-    """A timed change: at ``day`` (or ``delay_hours`` after an ``after`` event) set parameters.
+    """A timed change: at ``day`` (or ``delay_hours`` after an ``after`` event).
 
     ``set`` maps dotted parameter paths ("borders.jordan_open") to values; with ``until_day``
     the old values come back then (a window, e.g. a ceasefire from day 12 to 14).
+    ``action`` targets places named in the case data: ``ceasefire`` (no strikes or assaults on
+    ``towns`` until ``until_day``), ``handover`` (``towns`` are handed over to the regime by a
+    deal imposed on them), ``open_border`` (the border at ``zone`` opens, until ``until_day``).
     """
 
     description: str = Field("", description="What the intervention represents.")
@@ -295,7 +334,13 @@ class Intervention(Group):
         None, description="Or: an event that triggers it.")
     delay_hours: float = Field(0.0, ge=0, le=8760, description="Delay after the `after` event.")
     until_day: float | None = Field(None, ge=0, le=365, description="Day the change is undone.")
-    set: dict[str, Any] = Field(description="Dotted parameter paths and their new values.")
+    set: dict[str, Any] = Field(default_factory=dict,
+                                description="Dotted parameter paths and their new values.")
+    action: Literal["ceasefire", "handover", "open_border"] | None = Field(
+        None, description="A targeted action: ceasefire or handover of `towns`, open_border at `zone`.")
+    towns: list[str] = Field(default_factory=list,
+                             description="Town ids or names (towns table) the action targets.")
+    zone: str | None = Field(None, description="Zone the action targets: jordan_border or golan_frontier.")
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Intervention:
@@ -303,8 +348,19 @@ class Intervention(Group):
             raise ValueError("give exactly one of `day` or `after`")
         if self.until_day is not None and self.day is not None and self.until_day <= self.day:
             raise ValueError("`until_day` must come after `day`")
-        if not self.set:
-            raise ValueError("`set` must name at least one parameter")
+        if not self.set and self.action is None:
+            raise ValueError("give `set` (parameters to change) or an `action` "
+                             f"({', '.join(INTERVENTION_ACTIONS)})")
+        if self.action in ("ceasefire", "handover") and not self.towns:
+            raise ValueError(f"action '{self.action}' needs `towns` (town ids or names)")
+        if self.action == "open_border" and self.zone is None:
+            raise ValueError("action 'open_border' needs `zone` (jordan_border or golan_frontier)")
+        if self.towns and self.action not in ("ceasefire", "handover"):
+            raise ValueError("`towns` needs action = 'ceasefire' or 'handover'")
+        if self.zone is not None and self.action != "open_border":
+            raise ValueError("`zone` needs action = 'open_border'")
+        if self.action == "handover" and self.until_day is not None:
+            raise ValueError("a handover cannot be undone: remove `until_day`")
         return self
 
 
@@ -333,19 +389,27 @@ class Scenario(Group):
             raise ValueError(f"faction names must be unique, got {names}")
         for i, iv in enumerate(self.interventions):
             for path, value in iv.set.items():
-                check_param_path(path)
                 try:
-                    set_param(self.model_copy(deep=True), path, value)
+                    group, field = check_param_path(path)
+                    obj = getattr(self, group).model_copy()
+                    obj.__pydantic_validator__.validate_assignment(obj, field, value, strict=True)
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    info = type(obj).model_fields[field]
+                    raise ValueError(f"interventions[{i}].set: {path} = {value!r}: {err['msg']}; "
+                                     f"{describe_field(info)}") from None
                 except ValueError as exc:
-                    raise ValueError(f"interventions[{i}].set.{path}: {exc}") from None
+                    raise ValueError(f"interventions[{i}].set: {exc}") from None
             if iv.day is not None and iv.day > self.time.horizon_days:
                 raise ValueError(
-                    f"interventions[{i}].day = {iv.day} is after the horizon "
-                    f"({self.time.horizon_days} days)")
+                    f"interventions[{i}].day: {iv.day} is after the horizon "
+                    f"(time.horizon_days = {self.time.horizon_days}); use a day from 0 to "
+                    f"{self.time.horizon_days} or extend the horizon")
             if iv.until_day is not None and iv.until_day > self.time.horizon_days:
                 raise ValueError(
-                    f"interventions[{i}].until_day = {iv.until_day} is after the horizon "
-                    f"({self.time.horizon_days} days)")
+                    f"interventions[{i}].until_day: {iv.until_day} is after the horizon "
+                    f"(time.horizon_days = {self.time.horizon_days}); use a day up to "
+                    f"{self.time.horizon_days} or extend the horizon")
         return self
 
 

@@ -1,0 +1,169 @@
+"""Executors: where the runs of a batch are computed. All give the same results, bit for bit.
+
+* :class:`SerialExecutor` -- in this process (``--workers 1``); no start-up cost.
+* :class:`LocalExecutor` -- a pool of local processes (the default; all cores), started with
+  ``forkserver`` (never ``fork``, which is unsafe in a threaded parent).
+* :class:`DaskExecutor` -- a Dask distributed cluster (``--scheduler tcp://host:8786``), or a
+  ``LocalCluster`` started here (``--scheduler local``). Its workers must be able to import
+  ``sim`` and read the scenario and case files at the same paths.
+
+Each executor yields :class:`~sim.batch.worker.RunOutput` objects as runs finish, keeping only
+a bounded number of runs in flight, so a batch of any size needs bounded memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
+
+from sim.batch.plan import RunSpec
+from sim.batch.worker import RunOutput, execute, watch_parent
+
+
+class Executor(Protocol):
+    workers: int
+
+    def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]: ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+class SerialExecutor:
+    """Runs in this process, one after another."""
+
+    workers = 1
+
+    def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
+        for spec in specs:
+            yield execute(spec)
+
+    def close(self) -> None:
+        pass
+
+
+def _pool_failure(spec: RunSpec, exc: BaseException) -> RunOutput:
+    return RunOutput(spec, "failed", f"{type(exc).__name__}: {exc} (worker process failed)", {},
+                     None, 0.0)
+
+
+class LocalExecutor:
+    """A pool of local worker processes."""
+
+    def __init__(self, workers: int | None = None, in_flight_per_worker: int = 4) -> None:
+        self.workers = workers or default_workers()
+        self.in_flight = max(self.workers * in_flight_per_worker, 1)
+        if "forkserver" in mp.get_all_start_methods():
+            ctx = mp.get_context("forkserver")
+            # Workers fork from a server that has already imported the model: fast start-up.
+            ctx.set_forkserver_preload(["sim.batch.worker"])
+        else:  # pragma: no cover - not POSIX
+            ctx = mp.get_context("spawn")
+        self._ctx = ctx
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
+                                   initializer=watch_parent, initargs=(os.getpid(),))
+
+    def _submit(self, spec: RunSpec) -> Future[RunOutput]:
+        try:
+            return self._pool.submit(execute, spec)
+        except BrokenProcessPool:  # a worker died (e.g. out of memory): start a fresh pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(execute, spec)
+
+    def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
+        it = iter(specs)
+        pending: dict[Future[RunOutput], RunSpec] = {}
+
+        def fill() -> None:
+            while len(pending) < self.in_flight:
+                spec = next(it, None)
+                if spec is None:
+                    return
+                pending[self._submit(spec)] = spec
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                spec = pending.pop(fut)
+                exc = fut.exception()
+                yield fut.result() if exc is None else _pool_failure(spec, exc)
+            fill()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Runs on a Dask distributed cluster (``address``), or a LocalCluster if ``address='local'``."""
+
+    def __init__(self, address: str, workers: int | None = None, in_flight_per_worker: int = 4) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                         host="127.0.0.1", dashboard_address=None)
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        n = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
+        self.workers = max(n, 1)
+        self.in_flight = self.workers * in_flight_per_worker
+
+    def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
+        from distributed import as_completed
+
+        it = iter(specs)
+        ac = as_completed()
+        specs_by_key: dict[str, RunSpec] = {}
+
+        def submit_one() -> bool:
+            spec = next(it, None)
+            if spec is None:
+                return False
+            fut = self._client.submit(execute, spec, key=f"negsim-run-{spec.run_id}-{spec.seed}", pure=False)
+            specs_by_key[fut.key] = spec
+            ac.add(fut)
+            return True
+
+        for _ in range(self.in_flight):
+            if not submit_one():
+                break
+        for fut in ac:
+            spec = specs_by_key.pop(fut.key)
+            try:
+                yield fut.result()
+            except Exception as exc:  # a worker died or the task could not run
+                yield _pool_failure(spec, exc)
+            finally:
+                fut.release()
+            submit_one()
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor the CLI options ask for."""
+    if scheduler:
+        return DaskExecutor(scheduler, workers)
+    n = workers or default_workers()
+    return SerialExecutor() if n == 1 else LocalExecutor(n)
