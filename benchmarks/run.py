@@ -115,23 +115,38 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-#: Started with ``python -S``: spawns the command, waits for it, reports its rusage on stderr.
-#: A child's peak RSS (``ru_maxrss``) counts the memory of the process it was forked from (the
-#: fork's pages are resident until exec), so children are spawned from this small launcher and
-#: never from the benchmark process itself (which holds numpy, mesa and, in tests, pytest).
+#: Started with ``python -S``: spawns the command, waits for it and for every process it left
+#: behind, and reports on stderr the command's wall time, the CPU time of the command and all
+#: its descendants (as a child subreaper, orphans such as a pool's forkserver workers are
+#: reaped here, so their CPU is counted) and peak RSS. A child's ``ru_maxrss`` counts the memory
+#: of the process it was forked from (the fork's pages are resident until exec), so commands
+#: are spawned from this small launcher, never from the benchmark process itself.
 _LAUNCHER = """
-import os, sys, time
+import ctypes, os, resource, sys, time
+try:
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER (Linux)
+except Exception:
+    pass
 w0 = time.perf_counter()
 pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
 _, status, ru = os.wait4(pid, 0)
 wall = time.perf_counter() - w0
-sys.stderr.write("\\n@@rusage %d %r %r %r %d\\n" % (os.waitstatus_to_exitcode(status), wall,
-                 ru.ru_utime, ru.ru_stime, ru.ru_maxrss))
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if os.waitpid(-1, os.WNOHANG)[0] == 0:
+            time.sleep(0.02)
+    except ChildProcessError:
+        break
+tot = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write("\\n@@rusage %d %r %r %d %d\\n" % (os.waitstatus_to_exitcode(status), wall,
+                 tot.ru_utime + tot.ru_stime, ru.ru_maxrss, tot.ru_maxrss))
 """
 
 
 def run_child(cmd: list[str]) -> dict[str, Any]:
-    """Run ``cmd`` to completion; its stdout, wall seconds, CPU seconds and peak RSS (MB)."""
+    """Run ``cmd`` to completion: its stdout, wall seconds, CPU seconds (with all descendants),
+    its peak RSS and the largest peak RSS of any of its processes (MB)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *cmd], stdout=out, stderr=err,
                        env=_child_env(), cwd=ROOT, check=False)
@@ -141,11 +156,11 @@ def run_child(cmd: list[str]) -> dict[str, Any]:
     head, _, tail = stderr.rpartition("@@rusage ")
     if not tail:
         raise RuntimeError(f"{shlex.join(cmd)}: could not be started:\n{stderr[-2000:]}")
-    code, wall, utime, stime, maxrss_kb = tail.split()
+    code, wall, cpu, maxrss_kb, max_any_kb = tail.split()
     if int(code) != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed ({code}):\n{head[-2000:]}")
-    return {"stdout": stdout, "wall": float(wall), "cpu": float(utime) + float(stime),
-            "peak_mb": int(maxrss_kb) / 1024.0}
+    return {"stdout": stdout, "wall": float(wall), "cpu": float(cpu),
+            "peak_mb": int(maxrss_kb) / 1024.0, "peak_mb_any": int(max_any_kb) / 1024.0}
 
 
 def probe(*args: str) -> dict[str, Any]:
@@ -259,18 +274,70 @@ def section_mesa(quick: bool, say: Any) -> dict[str, Any]:
     return out
 
 
-def section_batch(n: int, workers: int, batch_cmd: str | None, model_cpu: float | None,
-                  quiet: bool, say: Any) -> dict[str, Any]:
-    if batch_cmd:
-        return _batch_command(n, workers, batch_cmd, model_cpu, say)
-    # HOOK: the batch command (`negsim batch`, issue 5) was not on main when this was written;
-    # pass `--batch-cmd` to time it instead of this pool (see benchmarks/README.md).
+def section_batch(n: int, workers: int, runner: str, model_cpu: float | None, quiet: bool,
+                  say: Any) -> dict[str, Any]:
+    if runner == "negsim":
+        return _batch_negsim(n, workers, model_cpu, say)
+    return _batch_pool(n, workers, quiet, say)
+
+
+def _batch_report(out: dict[str, Any], say: Any) -> dict[str, Any]:
+    n, workers, wall, cpu = out["replicates"], out["workers"], out["wall_s"], out["cpu_s"]
+    out["runs_per_min"] = per_min = 60.0 * n / wall
+    out["projected_1000_min"] = 1000 / per_min
+    out["projected_1000_min_cpu_bound"] = 1000 * cpu / n / workers / 60.0
+    say(f"  {n} runs in {wall:.1f} s wall, {cpu:.1f} s CPU: {per_min:.1f} runs/min -> 1,000 runs "
+        f"in {out['projected_1000_min']:.1f} min (target <= {TARGETS['batch_1000_min']:.0f}); "
+        f"with {workers} free cores (CPU / workers): {out['projected_1000_min_cpu_bound']:.1f} min")
+    shares = [f"{100 * out[k]:.1f}% of {what}" for k, what in (
+        ("share_outside_model_cpu", "CPU"), ("share_outside_model_wall", "worker wall time"))
+        if out.get(k) is not None]
+    say(f"  time outside the model: {', '.join(shares)}")
+    return out
+
+
+def _batch_negsim(n: int, workers: int, model_cpu: float | None, say: Any) -> dict[str, Any]:
+    """``negsim batch`` (issue 5) in a child process: process start, imports, case loading,
+    the runs and the Parquet dataset included."""
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="negsim-batch-") as tmp:
+        out_dir = Path(tmp) / "batch"
+        cmd = [sys.executable, "-m", "sim", "--quiet", "batch", str(BASELINE), "--replicates",
+               str(n), "--workers", str(workers), "--out", str(out_dir)]
+        say(f"batch: {n} full-scale baseline replicates, `negsim batch` on {workers} workers "
+            f"(everything included: interpreter, imports, case data, runs, Parquet dataset)")
+        r = run_child(cmd)
+        runs = pd.read_parquet(out_dir / "runs.parquet")
+        # each run's own timer (model, time series, outcomes) is kept in the batch's journal
+        journal = [json.loads(line) for line in
+                   (out_dir / "_journal.jsonl").read_text(encoding="utf-8").splitlines()]
+    ok = int((runs["status"] == "ok").sum())
+    model_s = float(sum(row["model_s"] for row in journal))
+    out = {"runner": "negsim batch", "replicates": n, "ok": ok, "workers": workers,
+           "wall_s": r["wall"], "cpu_s": r["cpu"], "peak_mb_largest_process": r["peak_mb_any"],
+           "model_wall_per_run_s": model_s / max(len(runs), 1),
+           "share_outside_model_wall": 1.0 - model_s / (workers * r["wall"]),
+           "share_outside_model_cpu": (1.0 - n * model_cpu / r["cpu"]) if model_cpu else None,
+           "mean_displaced_day16": float(runs["displaced_day16"].mean())
+           if "displaced_day16" in runs else None}
+    if ok != n:
+        say(f"  WARNING: {n - ok} of {n} runs failed")
+    out = _batch_report(out, say)
+    if model_cpu:
+        say(f"  (CPU share from the model section's {model_cpu:.2f} s CPU per model run; wall share "
+            f"from the runs' own timers: model, time series and outcomes)")
+    return out
+
+
+def _batch_pool(n: int, workers: int, quiet: bool, say: Any) -> dict[str, Any]:
+    """A plain process pool over ``sim.run.simulate`` + ``collect`` (no files written)."""
+    from tqdm import tqdm
+
     from benchmarks.probe import batch_init, batch_one
 
     say(f"batch: {n} full-scale baseline replicates on {workers} worker processes "
         f"(process pool over sim.run.simulate + collect; spawn, case data loaded once per worker)")
-    from tqdm import tqdm
-
     os.environ.update(SINGLE_THREAD)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
@@ -283,45 +350,14 @@ def section_batch(n: int, workers: int, batch_cmd: str | None, model_cpu: float 
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     m_cpu = sum(r["model_cpu"] for r in res)
     m_wall = sum(r["model_wall"] for r in res)
-    c_cpu = sum(r["collect_cpu"] for r in res)
-    per_min = 60.0 * n / wall
     out = {"runner": "process pool (benchmarks/probe.py batch_one)", "replicates": n,
-           "workers": workers, "wall_s": wall, "cpu_s": cpu, "runs_per_min": per_min,
-           "projected_1000_min": 1000 / per_min,
-           "projected_1000_min_cpu_bound": 1000 * cpu / n / workers / 60.0,
+           "workers": workers, "wall_s": wall, "cpu_s": cpu,
            "share_outside_model_cpu": 1.0 - m_cpu / cpu if cpu > 0 else None,
            "share_outside_model_wall": 1.0 - m_wall / (workers * wall),
-           "model_cpu_per_run_s": m_cpu / n, "collect_cpu_per_run_s": c_cpu / n,
+           "model_cpu_per_run_s": m_cpu / n,
+           "collect_cpu_per_run_s": sum(r["collect_cpu"] for r in res) / n,
            "mean_displaced_day16": statistics.fmean(r["displaced_day16"] for r in res)}
-    say(f"  {n} runs in {wall:.1f} s wall, {cpu:.1f} s CPU: {per_min:.1f} runs/min -> 1,000 runs "
-        f"in {out['projected_1000_min']:.1f} min (target <= {TARGETS['batch_1000_min']:.0f}); "
-        f"with {workers} free cores (CPU / workers): {out['projected_1000_min_cpu_bound']:.1f} min")
-    say(f"  per run: model {out['model_cpu_per_run_s']:.2f} s CPU, collecting outputs "
-        f"{out['collect_cpu_per_run_s']:.3f} s; time outside the model "
-        f"{100 * out['share_outside_model_cpu']:.1f}% of CPU, "
-        f"{100 * out['share_outside_model_wall']:.1f}% of worker wall time")
-    return out
-
-
-def _batch_command(n: int, workers: int, template: str, model_cpu: float | None,
-                   say: Any) -> dict[str, Any]:
-    """Time an external batch command, e.g. ``{python} -m sim batch ... {n} ... {workers}``."""
-    with tempfile.TemporaryDirectory(prefix="negsim-batch-") as tmp:
-        cmd = shlex.split(template.format(python=sys.executable, n=n, workers=workers,
-                                          out=str(Path(tmp) / "out"), scenario=str(BASELINE)))
-        say(f"batch: {shlex.join(cmd)}")
-        r = run_child(cmd)
-    per_min = 60.0 * n / r["wall"]
-    out = {"runner": template, "replicates": n, "workers": workers, "wall_s": r["wall"],
-           "cpu_s": r["cpu"], "runs_per_min": per_min, "projected_1000_min": 1000 / per_min,
-           "share_outside_model_cpu": (1.0 - n * model_cpu / r["cpu"]) if model_cpu else None,
-           "peak_mb": r["peak_mb"]}
-    say(f"  {n} runs in {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU: {per_min:.1f} runs/min -> "
-        f"1,000 runs in {out['projected_1000_min']:.1f} min")
-    if model_cpu:
-        say(f"  time outside the model ~{100 * out['share_outside_model_cpu']:.1f}% of CPU "
-            f"(model CPU per run from the model section)")
-    return out
+    return _batch_report(out, say)
 
 
 # --- verdicts -----------------------------------------------------------------------------
@@ -386,9 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replicates", type=int, default=None,
                     help="batch replicates (default 100; 1000 for the issue's full figure)")
     ap.add_argument("--workers", type=int, default=2, help="batch worker processes (default 2)")
-    ap.add_argument("--batch-cmd", default=None,
-                    help="time this batch command instead of the built-in pool; placeholders "
-                         "{python} {scenario} {n} {workers} {out}")
+    ap.add_argument("--batch-runner", choices=("negsim", "pool"), default="negsim",
+                    help="negsim: time `negsim batch` (default); pool: a plain process pool over "
+                         "sim.run.simulate, for comparison")
     ap.add_argument("--json", type=Path, default=None, help="also write all figures to this file")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     a = ap.parse_args(argv)
@@ -421,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         res["mesa"] = section_mesa(a.quick, say)
     if "batch" in only:
         six = _model_cache.get((750_000, 6))
-        res["batch"] = section_batch(n_batch, a.workers, a.batch_cmd,
+        res["batch"] = section_batch(n_batch, a.workers, a.batch_runner,
                                      min(six["run_cpu"]) if six else None, a.quiet, say)
     res["load_average_end"] = list(os.getloadavg())
     say(f"load average at end {', '.join(f'{x:.2f}' for x in res['load_average_end'])}")
