@@ -190,6 +190,17 @@ def test_child_peak_memory_is_each_childs_own():
     assert big["stdout"].strip() == "40000000.0"
 
 
+def test_child_cpu_includes_processes_it_left_behind(tmp_path):
+    """A batch's pool workers may outlive its main process; their CPU must still count."""
+    mark = tmp_path / "orphan_cpu"
+    orphan = ("import time, pathlib; x = sum(range(3_000_000)); "
+              f"pathlib.Path({str(mark)!r}).write_text(repr(time.process_time()))")
+    r = bench.run_child([sys.executable, "-c",
+                         f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {orphan!r}])"])
+    assert mark.exists()  # the launcher waited for the orphan
+    assert r["cpu"] >= float(mark.read_text())
+
+
 def test_failing_child_is_reported_with_its_error():
     with pytest.raises(RuntimeError, match="boom"):
         bench.run_child([sys.executable, "-c", "raise SystemExit('boom')"])
