@@ -318,15 +318,15 @@ def _batch_negsim(n: int, workers: int, model_cpu: float | None, say: Any) -> di
            "wall_s": r["wall"], "cpu_s": r["cpu"], "peak_mb_largest_process": r["peak_mb_any"],
            "model_wall_per_run_s": model_s / max(len(runs), 1),
            "share_outside_model_wall": 1.0 - model_s / (workers * r["wall"]),
-           "share_outside_model_cpu": (1.0 - n * model_cpu / r["cpu"]) if model_cpu else None,
+           "cpu_per_run_s": r["cpu"] / n, "model_alone_cpu_s": model_cpu,
            "mean_displaced_day16": float(runs["displaced_day16"].mean())
            if "displaced_day16" in runs else None}
     if ok != n:
         say(f"  WARNING: {n - ok} of {n} runs failed")
     out = _batch_report(out, say)
-    if model_cpu:
-        say(f"  (CPU share from the model section's {model_cpu:.2f} s CPU per model run; wall share "
-            f"from the runs' own timers: model, time series and outcomes)")
+    alone = f" (the model's run alone, model section: {model_cpu:.2f} s)" if model_cpu else ""
+    say(f"  CPU per run, everything included: {r['cpu'] / n:.2f} s{alone}; the wall share counts "
+        f"each run's own timer (model, time series, outcomes) as inside")
     return out
 
 
