@@ -56,6 +56,9 @@ TARGETS = {
     "mesa_ratio": 100.0,
     "batch_1000_min": 30.0,
 }
+#: Allowance for timing noise when judging "at most linear in ticks" (the population target
+#: has its own: 11x the cost for 10x the persons).
+TICKS_NOISE = 0.10
 SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                   "NUMEXPR_NUM_THREADS")}
 
@@ -370,8 +373,9 @@ def verdicts(res: dict[str, Any]) -> list[tuple[str, float, float, bool]]:
                     t["model_run_s"], m["6h"]["run_cpu_s"] <= t["model_run_s"]))
         out.append(("model run, full scale, 1 h ticks (s CPU)", m["1h"]["run_cpu_s"],
                     t["model_run_1h_s"], m["1h"]["run_cpu_s"] <= t["model_run_1h_s"]))
-        out.append(("cost 1 h / 6 h ticks (ticks x6)", m["ratio_1h_over_6h"], 6.0,
-                    m["ratio_1h_over_6h"] <= 6.0))
+        lim = 6.0 * (1 + TICKS_NOISE)  # linear in ticks: 6x the ticks, allowance for noise
+        out.append(("cost 1 h / 6 h ticks (6x ticks, +10% noise)", m["ratio_1h_over_6h"], lim,
+                    m["ratio_1h_over_6h"] <= lim))
         pk = m["6h"]["peak_mb_model_process"]
         out.append(("peak memory, model process (MB)", pk, t["peak_mb"], pk <= t["peak_mb"]))
     if "e2e" in res:
