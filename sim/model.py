@@ -126,6 +126,7 @@ class NegotiationModel(mesa.Model):
         # Static distance tables (computed once per run).
         self.d_jordan = w.zone_distance_km("jordan_border")
         self.d_golan = w.zone_distance_km("golan_frontier")
+        self._kernel: tuple[float, np.ndarray | None] = (math.nan, None)  # (kernel_km, kernel)
 
         self.present = self.civilians.counts_by_loc()[:T]
         self._update_front(0.0)
@@ -307,7 +308,9 @@ class NegotiationModel(mesa.Model):
         fp, rp = self.params.flight, self.params.returns
         w = self.world
         T = w.n_towns
-        kernel = bombardment.distance_kernel(w.dist_km, fp.kernel_km)
+        if self._kernel[0] != fp.kernel_km:  # once per run; again if an intervention changes it
+            self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km))
+        kernel = self._kernel[1]
         threat = bombardment.local_intensity(self.intensity, kernel)
         b_front = fp.b_front if self.params.regime.ground_capacity > 0 else 0.0  # no offensive
         p_flee = flight.flight_probability(threat, self.d_regime, fp.b0, fp.b_strike,

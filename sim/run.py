@@ -61,6 +61,20 @@ def _times(start: dt.date, days: np.ndarray) -> list[str]:
     return [(t0 + dt.timedelta(days=float(d))).isoformat() for d in days]
 
 
+def _towns_table(town_days: list[tuple], w: World) -> pd.DataFrame:
+    """One row per town per recorded day, built in one go from the stacked daily arrays."""
+    T, D = w.n_towns, len(town_days)
+    days, ctl, present, at_home, away, deaths = (list(c) for c in zip(*town_days, strict=True))
+    names = np.array([c.name.lower() for c in Control], dtype=object)
+    return pd.DataFrame({
+        "day": np.repeat(np.asarray(days, dtype=np.float64), T),
+        "town_id": np.tile(np.asarray(w.town_id, dtype=object), D),
+        "name": np.tile(np.asarray(w.name, dtype=object), D),
+        "controller": names[np.concatenate(ctl).astype(np.intp)],
+        "population_present": np.concatenate(present), "at_home": np.concatenate(at_home),
+        "displaced_out": np.concatenate(away), "deaths_cum": np.concatenate(deaths)})
+
+
 def simulate(scenario: Scenario, seed: int, world: World | None = None) -> NegotiationModel:
     """Build and run the model to its horizon."""
     model = NegotiationModel(scenario, seed=seed, world=world)
@@ -77,14 +91,7 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
     ev.insert(0, "time", _times(sc.time.start_date, ev["day"].to_numpy()))
     ev = ev[list(EVENT_COLUMNS)]
     w = model.world
-    recs = []
-    for day, ctl, present, at_home, away, deaths in model.town_days:
-        recs.append(pd.DataFrame({
-            "day": day, "town_id": w.town_id, "name": w.name,
-            "controller": [Control(int(c)).name.lower() for c in ctl],
-            "population_present": present, "at_home": at_home, "displaced_out": away,
-            "deaths_cum": deaths}))
-    towns = pd.concat(recs, ignore_index=True)
+    towns = _towns_table(model.town_days, w)
     towns.insert(0, "time", _times(sc.time.start_date, towns["day"].to_numpy()))
     src = scenario_source(model.params)
     meta = {

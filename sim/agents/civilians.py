@@ -80,6 +80,20 @@ class Civilians(mesa.Agent):
         self.count_loc = self._bincount(self.loc, self.size, self.n_loc)
         self.home_at = self._bincount(self.home, self.size, self.n_towns)
         self.away_home = np.zeros(self.n_towns, dtype=np.int64)
+        # Households never change home and are made town by town, so each town's households
+        # are one contiguous block: per-town values expand to households with np.repeat (much
+        # cheaper than gathering by ``home``); the gather is kept for any other ordering.
+        self._per_home = np.bincount(self.home, minlength=self.n_towns)
+        self._home_sorted = bool(np.all(self.home[1:] >= self.home[:-1]))
+        self._u = np.empty(len(self.home))
+        self._at_home = np.empty(len(self.home), dtype=bool)
+        self._mask = np.empty(len(self.home), dtype=bool)
+
+    def by_home(self, per_town: np.ndarray) -> np.ndarray:
+        """Per-town values expanded to one value per household (its home town's)."""
+        if self._home_sorted:
+            return np.repeat(per_town, self._per_home)
+        return per_town[self.home]
 
     @staticmethod
     def _bincount(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
@@ -131,9 +145,11 @@ class Civilians(mesa.Agent):
         code and travel time of each (home town, destination) pair.
         """
         rng = self.model.rng
-        u = rng.random(len(self.home))
-        at_home = self.loc == self.home
-        flee = at_home & (u < p_flee[self.home])
+        # per-household work arrays are reused every tick (fresh ones cost page faults)
+        u = rng.random(len(self.home), out=self._u)
+        at_home = np.equal(self.loc, self.home, out=self._at_home)
+        flee = np.less(u, self.by_home(p_flee), out=self._mask)
+        flee &= at_home
         idx = np.flatnonzero(flee)
         new_disp = np.zeros(self.n_towns, dtype=np.int64)
         if len(idx):
@@ -144,9 +160,14 @@ class Civilians(mesa.Agent):
             self.arrive[idx] = tick + dest_ticks[h, choice]
             new_disp = np.bincount(h, weights=self.size[idx], minlength=self.n_towns).astype(
                 np.int64)
-        back = (~at_home & (self.loc < self.exit0) & (self.arrive <= tick)
-                & (u < p_return[self.home]))
-        ridx = np.flatnonzero(back)
+        if p_return.any():  # back: displaced, still in the area, arrived, and drew a return
+            back = np.less(u, self.by_home(p_return), out=self._mask)
+            back &= ~at_home
+            back &= self.loc < self.exit0
+            back &= self.arrive <= tick
+            ridx = np.flatnonzero(back)
+        else:  # nobody may return this tick: skip the pass (the draws above are unchanged)
+            ridx = np.zeros(0, dtype=np.intp)
         if len(ridx):
             self._move(ridx, self.home[ridx])
             self.returned += int(self.size[ridx].sum())
@@ -186,12 +207,9 @@ class Civilians(mesa.Agent):
         if deaths_by_loc.sum() <= 0:
             return applied
         rng = self.model.rng
-        cand = np.flatnonzero((deaths_by_loc[self.loc] > 0) & (self.size > 0))
-        order = cand[np.argsort(self.loc[cand], kind="stable")]
-        locs = self.loc[order]
-        for c in np.flatnonzero(deaths_by_loc):
-            lo, hi = np.searchsorted(locs, c), np.searchsorted(locs, c, side="right")
-            hh = order[lo:hi]
+        alive = self.size > 0
+        for c in np.flatnonzero(deaths_by_loc):  # a few locations a tick: one pass each
+            hh = np.flatnonzero((self.loc == c) & alive)
             if not len(hh):
                 continue
             cs = np.cumsum(self.size[hh])

@@ -20,10 +20,22 @@ class Regime(mesa.Agent):
 
     model: NegotiationModel
 
+    def __init__(self, model: NegotiationModel) -> None:
+        super().__init__(model)
+        self._axis_cache: dict[tuple[float, float], np.ndarray] = {}
+
     def axis(self, day: float) -> np.ndarray:
         w = self.model.world
         return territory.axis_weight(day, w.lat, w.lon, self.model.params.regime.axes,
-                                     haversine_km)
+                                     self._axis_km)
+
+    def _axis_km(self, lat: np.ndarray, lon: np.ndarray, ax_lat: np.float64,
+                 ax_lon: np.float64) -> np.ndarray:
+        """Town distances to an axis' focus, computed once per focus (not every tick)."""
+        key = (float(ax_lat), float(ax_lon))
+        if key not in self._axis_cache:
+            self._axis_cache[key] = haversine_km(lat, lon, ax_lat, ax_lon)
+        return self._axis_cache[key]
 
     def bombard(self, day: float) -> np.ndarray:
         """Set the model's strike intensity per town and draw this tick's strikes."""
