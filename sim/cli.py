@@ -20,6 +20,7 @@ from sim.errors import ScenarioError
 #: Modules that add subcommands (each has ``register(subparsers)``).
 COMMAND_MODULES: tuple[str, ...] = (
     "sim.cli",
+    "analysis.calibrate_cli",
 )
 
 
