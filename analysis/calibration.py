@@ -475,6 +475,7 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
     try:
         abc.all_particles.to_parquet(tmp / "posterior.parquet", index=False)
         abc.generations.to_csv(tmp / "generations.csv", index=False)
+        cand.to_csv(tmp / "candidates.csv", index=False)
         rep = pd.DataFrame(runs)
         rep.insert(0, "seed", seeds[:replicates])
         rep.to_csv(tmp / "replicates.csv", index=False)

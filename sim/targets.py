@@ -129,14 +129,14 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
     for i, t in enumerate(raw):
         where = f"target[{i}]"
         if not isinstance(t, dict):
-            raise _fail(p, "must be a table", field=where)
+            raise _fail(p, "must be a table", field=where, fix="write it as a [[target]] table")
         missing = [k for k in _REQUIRED if k not in t]
         if missing:
             raise _fail(p, f"missing {', '.join(missing)}", field=f"{where} ({t.get('id', '?')})",
                         fix="each target needs " + ", ".join(_REQUIRED))
         tid = str(t["id"])
         if tid in seen:
-            raise _fail(p, f"duplicate target id '{tid}'", field=where)
+            raise _fail(p, f"duplicate target id '{tid}'", field=where, fix="give each target its own id")
         seen.add(tid)
         kind = t["kind"]
         if kind not in KINDS:
@@ -145,9 +145,11 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
         try:
             value, tol = float(t["value"]), float(t["tolerance"])
         except (TypeError, ValueError):
-            raise _fail(p, "value and tolerance must be numbers", field=tid) from None
+            raise _fail(p, "value and tolerance must be numbers", field=tid,
+                        fix="e.g. value = 150 and tolerance = 0.25") from None
         if tol < 0 or math.isnan(tol):
-            raise _fail(p, f"tolerance must be >= 0, got {t['tolerance']}", field=f"{tid}.tolerance")
+            raise _fail(p, f"tolerance must be >= 0, got {t['tolerance']}", field=f"{tid}.tolerance",
+                        fix="0 for an exact or one-sided target, else the allowed deviation")
         modelled = bool(t.get("modelled", True))
         outcome = str(t.get("outcome", ""))
         if modelled and outcome not in known_outcomes:
