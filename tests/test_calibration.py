@@ -170,14 +170,3 @@ def test_budget_too_small_for_two_generations_is_a_user_error():
 
     with pytest.raises(ScenarioError):
         run_abc(str(BASELINE), load_targets(TARGETS), budget=10, seed=0, population_size=8)
-
-
-def test_baseline_extends_the_calibrated_scenario():
-    text = Path(BASELINE).read_text(encoding="utf-8")
-    assert 'extends = "calibrated.toml"' in text
-    cal = load_scenario(BASELINE.parent / "calibrated.toml")
-    base = load_scenario(BASELINE)
-    from sim.scenario.schema import calibratable_params, get_param
-
-    for path in calibratable_params():
-        assert get_param(base, path) == get_param(cal, path)
