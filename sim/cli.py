@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.batch.cli",
     "analysis.viz.cli",
     "analysis.cli",
+    "analysis.calibrate_cli",
 )
 
 

@@ -92,6 +92,8 @@ class NegotiationModel(mesa.Model):
                                     and specs[self.faction_idx[i]].kind != "refuses_talks"
                                     for i in range(T)])
         self.n_negotiable0 = max(int(self.negotiable.sum()), 1)
+        # towns with a committee that can sign a local deal (not the border crossing itself)
+        self.committee = np.array([s != "border_crossing" for s in w.strategic])
         self.hardliners = np.array([specs[k].hardliner_share if k >= 0 else 0.0
                                     for k in self.faction_idx])
         self.defence = np.array([specs[k].defence if k >= 0 else 1.0 for k in self.faction_idx])

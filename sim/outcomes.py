@@ -87,4 +87,42 @@ def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
         out["blitz_intensity_ratio"] = math.nan
     crossing = first_day(events, "crossing_taken", target="nasib_crossing")
     out["nasib_taken_day"] = crossing
+    # Towns settled (reconciled or captured) in the 24 hours after the first collapse
+    # (article line 16: Saida retaken hours after the strikes).
+    if not math.isnan(collapse):
+        settled = value_at(ts, "towns_reconciled", collapse + 1.0) \
+            + value_at(ts, "towns_captured", collapse + 1.0) - out["towns_settled_at_collapse"]
+        out["towns_settled_24h_after_collapse"] = float(settled)
+    else:
+        out["towns_settled_24h_after_collapse"] = math.nan
+    # Strikes halted (line 10): strikes per tick in the 24 h after the rebels return to talks,
+    # relative to the blitz (the 24 h after the collapse).
+    if not math.isnan(resumed) and not math.isnan(collapse):
+        blitz = ts[(ts["day"] > collapse + 1e-9) & (ts["day"] <= collapse + 1.0 + 1e-9)]
+        after = ts[(ts["day"] > resumed + 1e-9) & (ts["day"] <= resumed + 1.0 + 1e-9)]
+        out["strikes_after_resume_ratio"] = (float(after["strikes"].mean())
+                                             / max(float(blitz["strikes"].mean()), 1e-9)
+                                             if len(after) and len(blitz) else math.nan)
+    else:
+        out["strikes_after_resume_ratio"] = math.nan
+    # Displaced families "more than a week on the border" by the article's day (line 30): the
+    # first day at least BORDER_PRESENCE persons wait at the Jordanian border.
+    at_border = ts[ts["displaced_jordan_border"] >= BORDER_PRESENCE]
+    out["jordan_border_since_day"] = float(at_border["day"].iloc[0]) if len(at_border) else math.nan
     return out
+
+
+#: Persons at the Jordanian border that count as "displaced families on the border".
+BORDER_PRESENCE = 1000
+
+#: Every outcome :func:`summarize` returns (targets name one of these).
+OUTCOME_NAMES: tuple[str, ...] = (
+    "start_day", "crossed_day16", "displaced_day16", "deaths_day16", "deaths_day60",
+    "deaths_final", "peak_displaced", "peak_day", "jordan_border_day16", "golan_day16",
+    "towns_reconciled_day15", "towns_settled_at_collapse", "talks_open_day",
+    "first_collapse_day", "resume_day", "resume_delay_h", "collapses", "deal_day", "evacuated",
+    "returned", "crossed_to_jordan", "crossed_to_golan", "regime_share_day16",
+    "regime_share_final", "towns_rebel_final", "blitz_max_town_deaths",
+    "area_handed_over_48h_after_collapse", "blitz_intensity_ratio", "nasib_taken_day",
+    "towns_settled_24h_after_collapse", "strikes_after_resume_ratio", "jordan_border_since_day",
+)

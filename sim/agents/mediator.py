@@ -118,7 +118,9 @@ class Mediator(mesa.Agent):
         for i in done:
             self.settle_town(int(i), "local")
         pr = m.params.reconciliation
-        rebel = (m.control == Control.REBEL) & m.negotiable
+        # The border crossing is held by the joint command itself, not by a town committee:
+        # it changes hands by force or under the comprehensive deal, never by a local deal.
+        rebel = (m.control == Control.REBEL) & m.negotiable & m.committee
         if not rebel.any():
             return
         settled = m.settled_mask()

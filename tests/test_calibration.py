@@ -1,0 +1,172 @@
+"""Calibration: targets and their tolerance kinds, the distance, and `negsim calibrate` end to end."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.errors import ScenarioError
+from sim.outcomes import OUTCOME_NAMES, summarize
+from sim.run import collect, simulate
+from sim.scenario.loader import load_scenario
+from sim.targets import Target, distance, errors, load_targets
+from tests.conftest import BASELINE, ROOT
+
+TARGETS = ROOT / "seeds" / "targets.toml"
+SCEN = ROOT / "scenarios"
+
+
+def _t(kind: str, value: float, tol: float, **kw) -> Target:
+    return Target(id="x", quantity="q", value=value, unit="u", kind=kind, tolerance=tol, outcome="o", **kw)
+
+
+def test_relative_tolerance_is_a_share_of_the_value():
+    t = _t("relative", 320_000, 0.25)
+    assert t.within(240_000) and t.within(400_000)
+    assert not t.within(239_000) and not t.within(401_000)
+    assert t.error(400_000) == pytest.approx(1.0)
+    assert t.error(320_000) == 0.0
+
+
+def test_absolute_tolerance_is_in_the_targets_unit():
+    t = _t("absolute", 24, 12)
+    assert t.within(36) and not t.within(36.5)
+    assert t.error(30) == pytest.approx(0.5)
+
+
+def test_one_sided_targets_have_no_error_on_their_side_of_the_bound():
+    lo = _t("min", 31, 0, scale=5)
+    assert lo.within(31) and lo.within(100) and not lo.within(30)
+    assert lo.error(40) == 0.0 and lo.error(26) == pytest.approx(1.0)
+    hi = _t("max", 0, 0, scale=1000)
+    assert hi.within(0) and not hi.within(1)
+    assert hi.error(500) == pytest.approx(0.5)
+
+
+def test_missing_event_is_an_error_unless_never_counts_as_within():
+    assert _t("min", 16, 0).error(math.nan) > 1 and not _t("min", 16, 0).within(math.nan)
+    assert _t("min", 16, 0, never_ok=True).error(math.nan) == 0.0
+    assert _t("min", 16, 0, never_ok=True).within(math.nan)
+
+
+def test_distance_weighs_each_target_by_its_tolerance():
+    tight = Target("a", "q", 100, "u", "absolute", 1, "a")
+    loose = Target("b", "q", 100, "u", "absolute", 10, "b")
+    # the same deviation of 5 is five tolerances on the tight target, half of one on the loose
+    assert errors({"a": 105, "b": 105}, [tight, loose]) == {"a": pytest.approx(5.0), "b": pytest.approx(0.5)}
+    assert distance({"a": 105, "b": 105}, [tight, loose]) == pytest.approx(math.sqrt((25 + 0.25) / 2))
+
+
+def test_article_targets_file_loads_and_names_real_outcomes():
+    targets = load_targets(TARGETS)
+    ids = {t.id for t in targets}
+    for needed in ("offensive_launch", "towns_settled_before_collapse", "talks_collapse_day",
+                   "resume_delay", "blitz_heaviest", "strikes_halted", "deaths_in_one_town",
+                   "town_retaken_hours_later", "border_area_handed_over", "nasib_rebel_held",
+                   "deaths_day16", "displaced_day16", "displaced_week_on_border", "borders_closed"):
+        assert needed in ids
+    for t in targets:
+        assert t.line is not None and t.why
+        if t.modelled:
+            assert t.outcome in OUTCOME_NAMES
+
+
+def test_outcome_names_list_every_outcome_summarize_returns(small):
+    res = collect(simulate(small, seed=4))
+    assert set(summarize(res.timeseries, res.events)) == set(OUTCOME_NAMES)
+
+
+@pytest.mark.parametrize("body, field", [
+    ('[[target]]\nid="a"\nquantity="q"\nvalue=1\nunit="u"\nkind="approx"\ntolerance=1\noutcome="deaths_day16"\nwhy="w"\n',
+     "a.kind"),
+    ('[[target]]\nid="a"\nquantity="q"\nvalue=1\nunit="u"\nkind="min"\ntolerance=0\noutcome="deaths_day61"\nwhy="w"\n',
+     "a.outcome"),
+    ('[[target]]\nid="a"\nquantity="q"\nvalue=1\nunit="u"\nkind="min"\ntolerance=-1\noutcome="deaths_day16"\nwhy="w"\n',
+     "a.tolerance"),
+    ('title = "no targets"\n', "target"),
+])
+def test_bad_targets_file_is_a_clear_user_error(tmp_path, body, field):
+    p = tmp_path / "t.toml"
+    p.write_text(body, encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_targets(p)
+    assert exc.value.field == field and exc.value.fix
+
+
+def test_calibrate_with_missing_targets_file_exits_2_and_writes_nothing(tmp_path, capsys):
+    rc = main(["--quiet", "calibrate", str(BASELINE), "--targets", str(tmp_path / "nope.toml"),
+               "--out", str(tmp_path / "cal"), "--scenario-out", str(tmp_path / "c.toml")])
+    assert rc == 2
+    assert "file not found" in capsys.readouterr().err
+    assert not (tmp_path / "cal").exists() and not (tmp_path / "c.toml").exists()
+
+
+@pytest.fixture()
+def coarse(tmp_path) -> Path:
+    """The baseline with 12-hour ticks over 30 days: the same mechanics, a quarter of the work."""
+    p = tmp_path / "coarse" / "coarse.toml"
+    p.parent.mkdir()
+    rel = os.path.relpath(BASELINE, p.parent)
+    p.write_text(f'extends = "{rel}"\n[time]\ntick_hours = 12\nhorizon_days = 30\n'
+                 f'[world]\ntowns_file = "{os.path.relpath(SCEN / "data/daraa2018/towns.csv", p.parent)}"\n'
+                 f'subdistricts_file = "{os.path.relpath(SCEN / "data/daraa2018/subdistricts.csv", p.parent)}"\n'
+                 f'zones_file = "{os.path.relpath(SCEN / "data/daraa2018/zones.csv", p.parent)}"\n'
+                 f'borders_file = "{os.path.relpath(SCEN / "data/daraa2018/borders.csv", p.parent)}"\n',
+                 encoding="utf-8")
+    return p
+
+
+def test_tiny_calibration_end_to_end_reduces_the_distance_from_the_prior(tmp_path, coarse):
+    out, cal = tmp_path / "cal", tmp_path / "scen" / "calibrated.toml"
+    rc = main(["--quiet", "calibrate", str(coarse), "--targets", str(TARGETS), "--budget", "24",
+               "--population", "8", "--replicates", "3", "--candidates", "2", "--select-reps", "2",
+               "--procs", "1", "--population-scale", "0.03", "--seed", "5", "--out", str(out),
+               "--scenario-out", str(cal)])
+    assert rc == 0
+    for name in ("posterior.parquet", "generations.csv", "replicates.csv", "report.md",
+                 "posterior_marginals.png", "curves.png"):
+        assert (out / name).exists(), name
+    gens = pd.read_csv(out / "generations.csv")
+    assert len(gens) >= 2 and gens["simulations"].sum() <= 24
+    assert math.isinf(gens["epsilon"].iloc[0])  # generation 0 is the prior sample
+    assert gens["mean_distance"].iloc[-1] < gens["mean_distance"].iloc[0]
+    post = pd.read_parquet(out / "posterior.parquet")
+    last = post[post["generation"] == post["generation"].max()]
+    assert last["weight"].sum() == pytest.approx(1.0)
+    # the calibrated scenario is usable by `extends` and holds every calibrated parameter
+    child = cal.parent / "child.toml"
+    child.write_text('extends = "calibrated.toml"\n', encoding="utf-8")
+    sc = load_scenario(child)
+    from analysis.calibration import _path
+    from sim.scenario.schema import calibratable_params, get_param
+
+    chosen = pd.read_csv(out / "candidates.csv")
+    best = chosen.sort_values(["worst_median_error", "distance_of_medians"]).iloc[0]
+    for path in calibratable_params():
+        assert get_param(sc, path) == pytest.approx(float(best[f"param:{path}"]), rel=1e-3)
+    assert _path("a__b") == "a.b"
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| target | line | article |" in report and "not edited by hand" in report
+
+
+def test_abc_is_reproducible_with_the_same_seed(coarse):
+    from analysis.calibration import run_abc
+
+    targets = load_targets(TARGETS)
+    a = run_abc(str(coarse), targets, budget=10, seed=3, population_size=5, population_scale=0.02)
+    b = run_abc(str(coarse), targets, budget=10, seed=3, population_size=5, population_scale=0.02)
+    pd.testing.assert_frame_equal(a.all_particles, b.all_particles)
+    c = run_abc(str(coarse), targets, budget=10, seed=4, population_size=5, population_scale=0.02)
+    assert not a.all_particles.equals(c.all_particles)
+
+
+def test_budget_too_small_for_two_generations_is_a_user_error():
+    from analysis.calibration import run_abc
+
+    with pytest.raises(ScenarioError):
+        run_abc(str(BASELINE), load_targets(TARGETS), budget=10, seed=0, population_size=8)
