@@ -116,29 +116,80 @@ def _path(key: str) -> str:
     return key.replace("__", ".")
 
 
+# A persistent process pool for the replicates of one particle (created by run_abc, module-level
+# so that pyabc never has to pickle it).
+_POOL: ProcessPoolExecutor | None = None
+
+
 @dataclass
 class _Simulator:
-    """pyabc's model: parameters -> scaled errors of one run (a picklable callable)."""
+    """pyabc's model: parameters -> scaled errors of the per-target medians over ``reps`` runs.
+
+    Each particle's ``reps`` seeds are drawn from numpy's global generator, which run_abc seeds
+    with ``--seed``: the whole ABC is reproducible; the runs of one particle go to ``_POOL``."""
 
     scenario_path: str
     targets: list[Target]
     population_scale: float | None
     counter: Callable[[int], None] | None = None
-    count: int = 0
+    reps: int = 1
+    count: int = 0  # simulations run (reps per particle)
 
     def __call__(self, pars: Mapping[str, float]) -> dict[str, float]:
-        self.count += 1
-        seed = int(np.random.randint(0, 2**31 - 1))
+        seeds = [int(s) for s in np.random.randint(0, 2**31 - 1, size=self.reps)]
         params = {_path(k): float(v) for k, v in pars.items()}
-        out, _ = run_one(self.scenario_path, params, seed, self.population_scale)
+        jobs = [(self.scenario_path, params, s, self.population_scale, False) for s in seeds]
+        if _POOL is not None and self.reps > 1:
+            res = list(_POOL.map(_run_star, jobs))
+        else:
+            res = [_run_star(j) for j in jobs]
+        self.count += self.reps
+        runs = [o for o, _ in res]
+        out = median_outcomes(runs, self.targets) if self.reps > 1 else runs[0]
         e = errors(out, self.targets)
         if self.counter:
-            self.counter(1)
+            self.counter(self.reps)
         return {"d": distance(out, self.targets), **{f"e_{k}": v for k, v in e.items()}}
 
 
 def _abc_distance(x: Mapping[str, Any], x0: Mapping[str, Any]) -> float:
     return float(x["d"])
+
+
+# --- the free parameters and their priors ------------------------------------------------------
+#: Calibratable parameters (schema ``prior=``) held at their scenario value by ``negsim calibrate``
+#: because the targets cannot tell them apart from a parameter that stays free (docs/ODD.md §8).
+FIXED_IN_CALIBRATION: dict[str, str] = {
+    "regime.bombardment_capacity": "deaths inform only strikes x lethality: casualties.lethality stays free",
+    "regime.ground_capacity": "the pace of capture is carried by regime.k_capture",
+    "reconciliation.w_front": "the reconciliation weights only matter relative to theta_mean, which stays free",
+    "reconciliation.w_strikes": "relative to theta_mean (as w_front)",
+    "reconciliation.w_neigh": "relative to theta_mean (as w_front)",
+    "reconciliation.w_bloc": "relative to theta_mean (as w_front)",
+    "flight.b_strike": "one displacement figure: flight.b_front and returns.rate stay free",
+}
+
+
+def calibration_priors(zoom: float | None = 2.0,
+                       fixed: Mapping[str, str] | None = None) -> dict[str, tuple[float, float]]:
+    """Uniform prior ranges of the free parameters: the schema's calibratable parameters minus
+    ``fixed``, each prior cut to [v / zoom, v * zoom] around the schema default v (the hand
+    calibration, which the prior thus always contains); ``zoom=None`` keeps the schema's range.
+    Centred on the defaults, not on the scenario, so a scenario that ``extends`` the calibrated
+    file gets the same priors."""
+    fixed = FIXED_IN_CALIBRATION if fixed is None else fixed
+    sc = Scenario()
+    out = {}
+    for p, (lo, hi) in calibratable_params().items():
+        if p in fixed:
+            continue
+        v = float(get_param(sc, p))
+        if zoom is not None and v > 0:
+            lo, hi = max(lo, v / zoom), min(hi, v * zoom)
+            if not lo < hi:
+                lo, hi = v / zoom, v * zoom
+        out[p] = (lo, hi)
+    return out
 
 
 # --- ABC-SMC --------------------------------------------------------------------------------
@@ -149,36 +200,47 @@ class AbcResult:
     all_particles: pd.DataFrame      # every generation's particles (for the record)
     free: dict[str, tuple[float, float]]
     n_simulations: int
+    reps_per_particle: int = 1
 
 
 def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, seed: int,
             free: Mapping[str, tuple[float, float]] | None = None, population_size: int | None = None,
             population_scale: float | None = None, work_dir: str | Path | None = None,
-            progress: Callable[[int], None] | None = None) -> AbcResult:
-    """ABC-SMC over ``free`` (dotted path -> uniform prior range) within ``budget`` simulations."""
+            progress: Callable[[int], None] | None = None, reps_per_particle: int = 1,
+            procs: int = 1) -> AbcResult:
+    """ABC-SMC over ``free`` (dotted path -> uniform prior range) within ``budget`` simulations.
+
+    Each particle is the median of ``reps_per_particle`` runs (seeds drawn reproducibly from
+    ``seed``), run in ``procs`` processes; ``budget`` counts simulations (runs), not particles."""
+    global _POOL
     import pyabc
 
     free = dict(free if free is not None else calibratable_params())
     if not free:
         raise ScenarioError("no calibratable parameters", field="prior",
                             fix="mark parameters with prior=(lo, hi) in sim/scenario/schema.py")
-    pop = population_size or int(min(100, max(8, budget // 6)))
-    if budget < 2 * pop:
-        raise ScenarioError(f"--budget {budget} is too small for two generations of {pop} particles",
-                            field="--budget", fix=f"use --budget >= {2 * pop} or a smaller --population")
+    k = max(1, int(reps_per_particle))
+    evals = budget // k  # particle evaluations the budget allows
+    pop = population_size or int(min(100, max(8, evals // 6)))
+    if evals < 2 * pop:
+        raise ScenarioError(f"--budget {budget} is too small for two generations of {pop} particles "
+                            f"of {k} runs each", field="--budget",
+                            fix=f"use --budget >= {2 * pop * k} or a smaller --population / --reps-per-particle")
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(seed)
     prior = pyabc.Distribution(**{_key(k): pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in free.items()})
-    sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, progress)
+    sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, progress, k)
     abc = pyabc.ABCSMC(sim, prior, _abc_distance, population_size=pop,
                        sampler=pyabc.sampler.SingleCoreSampler(check_max_eval=True),
                        eps=pyabc.epsilon.QuantileEpsilon(initial_epsilon=np.inf, alpha=0.5))
     tmp = Path(tempfile.mkdtemp(prefix="negsim-abc-", dir=work_dir))
+    if procs > 1 and k > 1:
+        _POOL = ProcessPoolExecutor(max_workers=min(procs, k))
     try:
         abc.new(f"sqlite:///{(tmp / 'abc.db').resolve()}", {"d": 0.0})
-        while budget - sim.count >= pop:
-            left = budget - sim.count
+        while (budget - sim.count) // k >= pop:
+            left = (budget - sim.count) // k
             before = abc.history.max_t
             # a generation runs at most `left` simulations (max_eval = pop / min_acceptance_rate);
             # one that cannot fill its population within them stops the ABC
@@ -208,8 +270,13 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
                          "mean_distance": float(np.average(d["distance"], weights=d["weight"])),
                          "median_distance": float(d["distance"].median())})
         all_particles = pd.concat(parts, ignore_index=True)
-        return AbcResult(parts[-1], pd.DataFrame(gens), all_particles, free, used)
+        gens_df = pd.DataFrame(gens)
+        gens_df["simulations"] = gens_df["simulations"] * k  # runs, not particle evaluations
+        return AbcResult(parts[-1], gens_df, all_particles, free, used, k)
     finally:
+        if _POOL is not None:
+            _POOL.shutdown()
+            _POOL = None
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -433,7 +500,8 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
               population_size: int | None = None, replicates: int = 50, candidates: int = 5,
               select_reps: int = 8, procs: int = 2, population_scale: float | None = None,
               free: Mapping[str, tuple[float, float]] | None = None, quiet: bool = False,
-              command: str = "") -> CalibrationOutputs:
+              command: str = "", reps_per_particle: int = 2, prior_zoom: float | None = 2.0
+              ) -> CalibrationOutputs:
     """Run the whole calibration and write its outputs (see the module docstring)."""
     from sim.scenario.loader import load_scenario
     from sim.targets import load_targets
@@ -441,7 +509,7 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
     scenario_path = Path(scenario_path)
     sc = load_scenario(scenario_path)  # a bad scenario fails here, before any work
     targets = load_targets(targets_path)
-    free = dict(free if free is not None else calibratable_params())
+    free = dict(free if free is not None else calibration_priors(prior_zoom))
     scenario_out = Path(scenario_out) if scenario_out else scenario_path.parent / "calibrated.toml"
     out = Path(out_dir)
     spath = str(scenario_path.resolve())
@@ -453,7 +521,8 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
 
     commit = git_commit()  # the code that runs (recorded before any work)
     try:
-        abc = run_abc(spath, targets, budget, seed, free, population_size, population_scale, progress=tick)
+        abc = run_abc(spath, targets, budget, seed, free, population_size, population_scale, progress=tick,
+                      reps_per_particle=reps_per_particle, procs=procs)
         if bar is not None:  # the ABC may stop short of its budget
             bar.n = abc.n_simulations
             bar.refresh()
@@ -489,7 +558,8 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
         plot_curves(curves, targets, tmp / "curves.png")
         report = render_report(command, scenario_path, targets_path, scenario_out, budget, seed, abc,
                                cand, summ, table, replicates, population_scale or sc.world.population_scale,
-                               wall, n_total, select_reps, commit)
+                               wall, abc.n_simulations + len(cand) * select_reps + replicates,
+                               select_reps, commit, prior_zoom)
         (tmp / "report.md").write_text(report, encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -512,7 +582,7 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
 def render_report(command: str, scenario_path: Path, targets_path: str | Path, scenario_out: Path,
                   budget: int, seed: int, abc: AbcResult, cand: pd.DataFrame, summ: pd.DataFrame,
                   table: pd.DataFrame, replicates: int, pop_scale: float, wall_s: float,
-                  n_total: int, select_reps: int, commit: str | None) -> str:
+                  n_total: int, select_reps: int, commit: str | None, prior_zoom: float | None = None) -> str:
     import sim
 
     n_mod = int((table["within"] != "not modelled").sum())
@@ -526,7 +596,12 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path, s
         f"- scenario: `{scenario_path}`; targets: `{targets_path}`; calibrated scenario: `{scenario_out}`",
         f"- code: negsim {sim.__version__}, commit {commit}; seed {seed}; population scale {pop_scale:g}",
         f"- ABC-SMC (pyabc, uniform priors, distance = RMS of tolerance-scaled errors): budget {budget}, "
-        f"{abc.n_simulations} simulations in {len(g)} generations of {len(abc.posterior)} particles",
+        f"{abc.n_simulations} simulations in {len(g)} generations of {len(abc.posterior)} particles; "
+        f"each particle is the per-target median of {abc.reps_per_particle} runs (different seeds)",
+        f"- free parameters: {len(abc.free)} (the schema's calibratable ones minus "
+        f"{', '.join(f'`{p}`' for p in FIXED_IN_CALIBRATION if p not in abc.free) or 'none'}, held at their "
+        "scenario values); priors: the schema's prior ranges"
+        + (f" cut to [default / {prior_zoom:g}, default x {prior_zoom:g}]" if prior_zoom else ""),
         f"- total simulations {n_total} (ABC, candidate selection, {replicates} replicates); "
         f"wall time {wall_s / 60:.1f} min",
         "",
@@ -552,8 +627,9 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path, s
               _md_table(g.assign(generation=g["generation"].astype(str), simulations=g["simulations"].astype(str))),
               "",
               "Distances are the root mean square of the targets' scaled errors (1 = the edge of a "
-              "two-sided tolerance); generation 0 is the prior. The posterior is one stochastic run "
-              "per particle, so it mixes parameter and seed luck; the check above is what counts.",
+              "two-sided tolerance); generation 0 is the prior; simulations count runs. Each particle's "
+              "distance is that of the medians of a few stochastic runs, so it still mixes parameter and "
+              "seed luck; the check above is what counts.",
               "",
               "## Parameters", "",
               "Posterior weighted quantiles (last generation), the calibrated value written to the "

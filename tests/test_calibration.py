@@ -123,16 +123,17 @@ def coarse(tmp_path) -> Path:
 
 def test_tiny_calibration_end_to_end_reduces_the_distance_from_the_prior(tmp_path, coarse):
     out, cal = tmp_path / "cal", tmp_path / "scen" / "calibrated.toml"
-    rc = main(["--quiet", "calibrate", str(coarse), "--targets", str(TARGETS), "--budget", "24",
-               "--population", "8", "--replicates", "3", "--candidates", "2", "--select-reps", "2",
-               "--procs", "1", "--population-scale", "0.03", "--seed", "5", "--out", str(out),
+    rc = main(["--quiet", "calibrate", str(coarse), "--targets", str(TARGETS), "--budget", "60",
+               "--population", "6", "--reps-per-particle", "2", "--replicates", "3",
+               "--candidates", "2", "--select-reps", "2", "--procs", "1", "--population-scale", "0.03",
+               "--seed", "5", "--out", str(out),
                "--scenario-out", str(cal)])
     assert rc == 0
     for name in ("posterior.parquet", "generations.csv", "replicates.csv", "report.md",
                  "posterior_marginals.png", "curves.png"):
         assert (out / name).exists(), name
     gens = pd.read_csv(out / "generations.csv")
-    assert len(gens) >= 2 and gens["simulations"].sum() <= 24
+    assert len(gens) >= 2 and gens["simulations"].sum() <= 60
     assert math.isinf(gens["epsilon"].iloc[0])  # generation 0 is the prior sample
     assert gens["mean_distance"].iloc[-1] < gens["mean_distance"].iloc[0]
     post = pd.read_parquet(out / "posterior.parquet")
@@ -142,12 +143,14 @@ def test_tiny_calibration_end_to_end_reduces_the_distance_from_the_prior(tmp_pat
     child = cal.parent / "child.toml"
     child.write_text('extends = "calibrated.toml"\n', encoding="utf-8")
     sc = load_scenario(child)
-    from analysis.calibration import _path
-    from sim.scenario.schema import calibratable_params, get_param
+    from analysis.calibration import FIXED_IN_CALIBRATION, _path, calibration_priors
+    from sim.scenario.schema import get_param
 
     chosen = pd.read_csv(out / "candidates.csv")
     best = chosen.sort_values(["worst_median_error", "distance_of_medians"]).iloc[0]
-    for path in calibratable_params():
+    free = calibration_priors()
+    assert free and not set(free) & set(FIXED_IN_CALIBRATION)
+    for path in free:
         assert get_param(sc, path) == pytest.approx(float(best[f"param:{path}"]), rel=1e-3)
     assert _path("a__b") == "a.b"
     report = (out / "report.md").read_text(encoding="utf-8")
