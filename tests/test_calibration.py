@@ -173,3 +173,39 @@ def test_budget_too_small_for_two_generations_is_a_user_error():
 
     with pytest.raises(ScenarioError):
         run_abc(str(BASELINE), load_targets(TARGETS), budget=10, seed=0, population_size=8)
+
+
+def test_abc_with_several_runs_per_particle_is_reproducible_and_budget_counts_runs(coarse):
+    from analysis.calibration import run_abc
+
+    targets = load_targets(TARGETS)
+    kw = dict(budget=20, seed=3, population_size=5, population_scale=0.02, reps_per_particle=2, procs=2)
+    a = run_abc(str(coarse), targets, **kw)
+    b = run_abc(str(coarse), targets, **kw)
+    pd.testing.assert_frame_equal(a.all_particles, b.all_particles)
+    assert a.n_simulations <= 20 and a.n_simulations % 2 == 0
+    assert a.generations["simulations"].sum() == a.n_simulations
+
+
+def test_calibration_priors_hold_the_hand_calibration_and_leave_out_the_fixed_parameters():
+    from analysis.calibration import FIXED_IN_CALIBRATION, calibration_priors
+    from sim.scenario.schema import Scenario, calibratable_params, get_param
+
+    free = calibration_priors(zoom=2.0)
+    assert set(free) == set(calibratable_params()) - set(FIXED_IN_CALIBRATION)
+    for p, (lo, hi) in free.items():
+        schema_lo, schema_hi = calibratable_params()[p]
+        assert schema_lo <= lo < get_param(Scenario(), p) < hi <= schema_hi
+    assert calibration_priors(zoom=None) == {p: r for p, r in calibratable_params().items() if p in free}
+
+
+def test_baseline_extends_the_calibrated_scenario():
+    from analysis.calibration import calibration_priors
+    from sim.scenario.schema import get_param
+
+    text = Path(BASELINE).read_text(encoding="utf-8")
+    assert 'extends = "calibrated.toml"' in text
+    cal = load_scenario(BASELINE.parent / "calibrated.toml")
+    base = load_scenario(BASELINE)
+    for path in calibration_priors():
+        assert get_param(base, path) == get_param(cal, path)
