@@ -14,6 +14,7 @@ from sim.errors import ScenarioError
 from sim.model import TIMESERIES_COLUMNS
 from sim.run import collect
 from sim.scenario.loader import load_scenario, validate_data
+from sim.scenario.schema import Axis
 from tests.properties.harness import run_checked
 from tests.strategies import invalid_assignments, scenario_dicts, scenarios, seeds
 
@@ -97,3 +98,20 @@ def _baseline() -> str:
     from tests.conftest import BASELINE
 
     return str(BASELINE)
+
+
+def test_regression_tiny_axis_radius_and_defence_give_finite_capture_hazards():
+    """Found by the suite: radius_km and defence just above 0 overflowed (and 0 * inf = NaN)."""
+    from sim.rules.territory import axis_weight, capture_probability
+    from sim.world.case import haversine_km
+
+    ax = Axis(name="a", lat=33.0, lon=36.0, radius_km=2.2250738585072014e-308, from_day=0.0,
+              weight=0.0)
+    w = axis_weight(0.0, np.array([32.9, 33.0]), np.array([36.1, 36.0]), [ax], haversine_km)
+    assert np.isfinite(w).all()
+    p = capture_probability(np.array([0.0, 1.0, 1.0]), np.array([1.0, 1.0, 0.0]),
+                            np.array([1e-308, 1e-308, 1e-308]), 1.6, 0.0, 0.25)
+    np.testing.assert_array_equal(p, [0.0, 0.0, 0.0])
+    p = capture_probability(np.array([0.0, 1.0]), np.array([1.0, 1.0]),
+                            np.array([1e-308, 1e-308]), 1.6, 0.5, 0.25)
+    np.testing.assert_array_equal(p, [0.0, 1.0])
