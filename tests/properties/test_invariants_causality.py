@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 
 from sim.agents import civilians as C
 from sim.rules.territory import Control, regime_side
+from sim.scenario.schema import Scenario
 from tests.properties.harness import Snap, run_checked
 from tests.strategies import scenarios, seeds
 
@@ -57,6 +58,9 @@ def test_no_evacuations_without_safe_passage(sc, seed):
 
 
 @given(scenarios(), seeds())
+# regression: with quiet_days = 0 people returned in the very tick a strike fell near home
+@example(Scenario(world={"population_scale": 0.01}, time={"horizon_days": 20},
+                  returns={"quiet_days": 0.0, "quiet_radius_km": 100.0, "rate": 24.0}), 1)
 def test_nobody_returns_to_a_town_still_under_bombardment(sc, seed):
     def check(m, before: Snap, after: Snap) -> None:
         civ, rp = m.civilians, m.params.returns
