@@ -6,7 +6,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sim.rules.negotiation import LEGAL, SETTLED, IllegalTransition, NegState, Talks, Terms
+from sim.rules.negotiation import FINAL, LEGAL, SETTLED, IllegalTransition, NegState, Talks, Terms
 from sim.rules.territory import Control
 from sim.scenario.schema import Scenario
 from tests.properties.harness import Snap, run_checked
@@ -22,6 +22,7 @@ MOVES = {
     "resume": NegState.RESUMED,
     "handover": NegState.HANDOVER,
     "complete": NegState.IMPLEMENTED,
+    "end": NegState.ENDED,
 }
 
 
@@ -53,8 +54,10 @@ class NegotiationProtocol(RuleBasedStateMachine):
         self.day += dt
 
     @rule(move=st.sampled_from(sorted(MOVES)), deadline=st.floats(0.25, 60.0),
-          round_hours=st.floats(1.0, 240.0), concede=st.sampled_from([None, "safe_passage", "phases"]))
-    def attempt(self, move: str, deadline: float, round_hours: float, concede: str | None) -> None:
+          round_hours=st.floats(1.0, 240.0), concede=st.sampled_from([None, "safe_passage", "phases"]),
+          step=st.floats(0.0, 1.0))
+    def attempt(self, move: str, deadline: float, round_hours: float, concede: str | None,
+                step: float) -> None:
         t = self.talks
         legal = MOVES[move] in LEGAL[t.state]
         before = (t.state, len(t.history), t.collapses, t.terms, t.deal_day)
@@ -69,11 +72,13 @@ class NegotiationProtocol(RuleBasedStateMachine):
             elif move == "collapse":
                 t.collapse(self.day)
             elif move == "resume":
-                t.resume(self.day, deadline, t.terms.concede(concede) if concede else None)
+                t.resume(self.day, deadline, t.terms.concede(concede, step) if concede else None)
             elif move == "handover":
                 t.start_handover(self.day, deadline)
-            else:
+            elif move == "complete":
                 t.complete(self.day)
+            else:
+                t.end(self.day)
         except IllegalTransition:
             assert not legal, f"{before[0]} --{move}--> was legal but refused"
             assert (t.state, len(t.history), t.collapses, t.terms, t.deal_day) == before
@@ -113,6 +118,13 @@ class NegotiationProtocol(RuleBasedStateMachine):
             assert self.talks.deal_day is not None
 
     @invariant()
+    def final_states_are_final(self) -> None:
+        states = [s for _, s in self.talks.history]
+        for k, s in enumerate(states):
+            if s in FINAL:
+                assert k == len(states) - 1, states[k:]
+
+    @invariant()
     def collapses_are_counted(self) -> None:
         assert self.talks.collapses == sum(s == NegState.COLLAPSED for _, s in self.talks.history)
 
@@ -120,7 +132,7 @@ class NegotiationProtocol(RuleBasedStateMachine):
     def concessions_never_take_terms_back(self) -> None:
         t, p = self.talks.terms, self.prev_terms
         assert t.phases >= p.phases and (t.safe_passage or not p.safe_passage)
-        assert t.guarantees == p.guarantees
+        assert p.guarantees <= t.guarantees <= 1.0
         self.prev_terms = t
 
     @invariant()
@@ -149,6 +161,8 @@ def test_model_deal_once_signed_is_never_reopened(data, seed):
     reopening = {"offer_made", "offer_rejected", "talks_collapsed", "talks_resumed", "ultimatum"}
 
     def check(m, before: Snap, after: Snap) -> None:
+        if before.state in FINAL:
+            assert after.state == before.state and after.history == before.history
         if before.state in SETTLED:
             assert after.state in SETTLED
             kinds = {e[1] for e in m.events[before.n_events:]}
