@@ -92,3 +92,46 @@ def test_regression_faction_order_does_not_change_who_accepts_an_offer():
         assert (a.events["kind"] == "offer_made").any()
         pd.testing.assert_frame_equal(a.events, b.events)
         pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+
+
+def test_outputs_do_not_depend_on_the_order_towns_are_created_in(tmp_path):
+    """Towns (and their households) created in reverse order: the same outcomes in distribution.
+
+    Every random draw is vectorised over towns, so a permutation gives each town other numbers
+    and an exact match is impossible; the mean daily displaced share over 12 seeds agrees within
+    4.5% of the population (3 s.e. of the difference: one run's s.d. at day 16 is about 3.5%),
+    and the deterministic quantities (population, area) exactly.
+    """
+    import shutil
+
+    import numpy as np
+
+    from sim.model import NegotiationModel, load_case
+    from sim.scenario.loader import load_scenario
+    from tests.conftest import BASELINE
+
+    data = ROOT / "scenarios" / "data" / "daraa2018"
+    shutil.copytree(data, tmp_path / "data")
+    lines = (data / "towns.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "data" / "towns.csv").write_text(lines[0] + "".join(reversed(lines[1:])),
+                                                encoding="utf-8")
+    sc = load_scenario(BASELINE)
+    sc.time.horizon_days = 16.0
+    sc.world.population_scale = 0.02
+    rev = sc.model_copy(deep=True)
+    rev.world.towns_file = str(tmp_path / "data" / "towns.csv")
+    worlds = load_case(sc), load_case(rev)
+    assert list(worlds[0].town_id) == list(reversed(worlds[1].town_id))
+
+    def curves(s, w):
+        out = []
+        for seed in range(12):
+            m = NegotiationModel(s, seed=seed, world=w)
+            m.run()
+            out.append([r["displaced_total"] / m.civilians.initial for r in m.rows[::m.ticks_per_day]])
+            first = m.rows[0]
+        return np.mean(out, axis=0), first
+
+    (a, a0), (b, b0) = curves(sc, worlds[0]), curves(rev, worlds[1])
+    assert a0["alive"] == b0["alive"] and a0["regime_share_area"] == b0["regime_share_area"]
+    assert float(np.abs(a - b).max()) <= 0.045, np.round(a - b, 3)
