@@ -76,3 +76,35 @@ def test_nobody_returns_to_a_town_still_under_bombardment(sc, seed):
         assert (before.day - latest >= rp.quiet_days).all()
 
     run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_strike_deaths_only_in_towns_struck_this_tick(sc, seed):
+    deaths_before = {}
+
+    def check(m, before: Snap, after: Snap) -> None:
+        prev = deaths_before.get("d", np.zeros_like(m.deaths_town))
+        new = m.deaths_town - prev
+        assert (new[m.strikes == 0] == 0).all()
+        assert int(new.sum()) == after.strike_dead - before.strike_dead
+        deaths_before["d"] = m.deaths_town.copy()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_regime_held_towns_are_never_bombed(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        held = regime_side(before.control)  # bombing happens before this tick's captures
+        assert (m.intensity[held] == 0).all() and (m.strikes[held] == 0).all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_people_who_left_the_area_never_come_back(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        gone = before.loc >= m.civilians.exit0
+        assert (after.loc[gone] == before.loc[gone]).all()
+
+    run_checked(sc, seed, check)
