@@ -250,3 +250,32 @@ def with_params(sc: Scenario, **changes: Any) -> Scenario:
         else:
             setattr(getattr(out, group), field, value)
     return out
+
+
+@st.composite
+def wrong_type_assignments(draw: st.DrawFn) -> tuple[str, Any]:
+    """A dotted path of any scalar field and a value of a type it can never take."""
+    cands = [(f"{g}.{n}", f) for g, cls in group_classes().items() for n, f in group_fields(cls).items()]
+    path, f = draw(st.sampled_from(cands))
+    ann = f.annotation
+    if ann is bool:
+        bad = st.sampled_from(["maybe", "open-ish", [True], {"x": 1}, 2, -1])
+    elif typing.get_origin(ann) is typing.Literal:
+        bad = st.text(min_size=1, max_size=12).filter(lambda s: s not in typing.get_args(ann)) \
+            | st.sampled_from([[1], {"x": 1}, 3])
+    else:
+        bad = st.sampled_from(["abc", "", "12 km", [1.0], {"x": 1.0}, "1e999"])
+    return path, draw(bad)
+
+
+@st.composite
+def unknown_field_names(draw: st.DrawFn) -> tuple[str, str]:
+    """A group and a field name it does not have (a typo of a real one, or anything else)."""
+    group = draw(st.sampled_from(sorted(group_classes())))
+    known = set(group_classes()[group].model_fields)
+    real = draw(st.sampled_from(sorted(known)))
+    name = draw(st.sampled_from([real + "s", real.upper(), real[:-1], "x" + real])
+                | st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True))
+    if name in known:
+        name = name + "_typo"
+    return group, name

@@ -16,7 +16,14 @@ from sim.run import collect
 from sim.scenario.loader import load_scenario, validate_data
 from sim.scenario.schema import Axis
 from tests.properties.harness import run_checked
-from tests.strategies import invalid_assignments, scenario_dicts, scenarios, seeds
+from tests.strategies import (
+    invalid_assignments,
+    scenario_dicts,
+    scenarios,
+    seeds,
+    unknown_field_names,
+    wrong_type_assignments,
+)
 
 # Any floating-point warning (overflow, 0/0, inf - inf) is a numeric bug, not noise.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -57,6 +64,26 @@ def test_out_of_range_parameter_is_rejected_with_scenario_error(data, bad):
     with pytest.raises(ScenarioError) as err:
         validate_data(data, file="drawn.toml")
     assert err.value.field == path
+
+
+@given(scenario_dicts(), wrong_type_assignments())
+def test_wrong_type_value_is_rejected_with_scenario_error(data, bad):
+    path, value = bad
+    group, field = path.split(".")
+    data[group][field] = value
+    with pytest.raises(ScenarioError) as err:
+        validate_data(data, file="drawn.toml")
+    assert err.value.field == path
+
+
+@given(scenario_dicts(), unknown_field_names())
+def test_unknown_field_is_rejected_with_scenario_error_naming_it(data, unknown):
+    group, name = unknown
+    data[group][name] = 1.0
+    with pytest.raises(ScenarioError) as err:
+        validate_data(data, file="drawn.toml")
+    assert err.value.field == f"{group}.{name}"
+    assert "unknown field" in err.value.message
 
 
 def _toml_value(v: object) -> str:
