@@ -9,6 +9,8 @@ file paths). ``invalid_assignments`` draws values just outside a field's range.
 
 from __future__ import annotations
 
+import csv
+import functools
 import math
 import typing
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import annotated_types as at
 from hypothesis import strategies as st
 from pydantic.fields import FieldInfo
 
+from sim.scenario.loader import resolve_path
 from sim.scenario.schema import (
     SETTABLE_GROUPS,
     Axis,
@@ -27,6 +30,7 @@ from sim.scenario.schema import (
     Scenario,
     set_param,
 )
+from sim.scenario.targets import BORDER_PARAM
 
 #: Tick lengths the schema accepts (divisors of 24 hours).
 TICK_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
@@ -164,16 +168,29 @@ def factions(draw: st.DrawFn) -> list[dict[str, Any]]:
 @st.composite
 def interventions(draw: st.DrawFn, horizon: float, exclude: frozenset[str] = frozenset(),
                   max_size: int = 3) -> list[dict[str, Any]]:
-    """Timed changes: on a day (optionally a window) or after an event, of 1-3 parameters."""
+    """Timed changes: on a day (optionally a window) or after an event, of 0-3 parameters, with
+    or without a targeted action (ceasefire or handover of 1-6 towns, open_border at a zone)."""
     paths = sorted(p for p in settable_paths() if p not in exclude)
     fields = settable_paths()
+    actions = [None, "ceasefire", "handover"]
+    if not exclude & set(BORDER_PARAM.values()):
+        actions.append("open_border")
     out = []
     for _ in range(draw(st.integers(0, max_size))):
-        keys = draw(st.lists(st.sampled_from(paths), min_size=1, max_size=3, unique=True))
+        action = draw(st.sampled_from(actions))
+        keys = draw(st.lists(st.sampled_from(paths), min_size=0 if action else 1, max_size=3,
+                             unique=True))
         iv: dict[str, Any] = {"set": {k: draw(field_strategy(fields[k])) for k in keys}}
+        if action is not None:
+            iv["action"] = action
+        if action in ("ceasefire", "handover"):
+            iv["towns"] = draw(st.lists(st.sampled_from(case_town_ids()), min_size=1, max_size=6,
+                                        unique=True))
+        elif action == "open_border":
+            iv["zone"] = draw(st.sampled_from(sorted(BORDER_PARAM)))
         if draw(st.booleans()):
             iv["day"] = draw(st.floats(0.0, horizon))
-            if iv["day"] < horizon and draw(st.booleans()):
+            if iv["day"] < horizon and action != "handover" and draw(st.booleans()):
                 iv["until_day"] = draw(st.floats(iv["day"], horizon, exclude_min=True))
         else:
             iv["after"] = draw(st.sampled_from(
@@ -212,6 +229,14 @@ def scenario_dicts(draw: st.DrawFn, fixed: dict[str, Any] | None = None,
 def scenarios(**kw: Any) -> st.SearchStrategy[Scenario]:
     """Validated :class:`Scenario` objects (see :func:`scenario_dicts` for the options)."""
     return scenario_dicts(**kw).map(Scenario.model_validate)
+
+
+@functools.cache
+def case_town_ids() -> tuple[str, ...]:
+    """Town ids of the default case (targets of ceasefire and handover actions)."""
+    sc = Scenario()
+    with resolve_path(sc, sc.world.towns_file).open(newline="", encoding="utf-8") as fh:
+        return tuple(r["town_id"] for r in csv.DictReader(fh))
 
 
 def seeds() -> st.SearchStrategy[int]:

@@ -108,3 +108,14 @@ def test_people_who_left_the_area_never_come_back(sc, seed):
         assert (after.loc[gone] == before.loc[gone]).all()
 
     run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_towns_under_ceasefire_are_never_struck_or_taken_by_force(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        protected = m.ceasefire_windows > 0  # windows open or close at the start of a tick
+        assert (m.strikes[protected] == 0).all() and (m.intensity[protected] == 0).all()
+        taken = protected & (after.control == Control.REGIME) & (before.control != Control.REGIME)
+        assert not taken.any(), [m.world.town_id[i] for i in np.flatnonzero(taken)]
+
+    run_checked(sc, seed, check)
