@@ -82,10 +82,12 @@ class NegotiationModel(mesa.Model):
         self.tick = 0
         T = w.n_towns
 
-        fac_names = [f.name for f in self.params.factions]
+        # Factions in a canonical order (strongest first, then by name): outputs must not
+        # depend on the order a scenario lists them in (random draws are made in this order).
+        specs = sorted(self.params.factions, key=lambda f: (-f.strength, f.name))
+        fac_names = [f.name for f in specs]
         self.faction_idx = np.array([fac_names.index(f) if f in fac_names else -1
                                      for f in w.faction], dtype=np.int64)
-        specs = self.params.factions
         rebel0 = w.rebel0
         self.control = np.where(rebel0, Control.REBEL, Control.REGIME).astype(np.int8)
         self.negotiable = np.array([rebel0[i] and self.faction_idx[i] >= 0

@@ -74,7 +74,8 @@ def mean(outcomes: pd.DataFrame, name: str, col: str) -> float:
 
 
 def test_every_library_file_has_a_directional_test_and_ran_for_every_seed(outcomes):
-    files = {p.stem for p in SCENARIOS.glob("*.toml")}
+    # calibrated.toml is generated parameter values (negsim calibrate), not a what-if of its own
+    files = {p.stem for p in SCENARIOS.glob("*.toml")} - {"calibrated"}
     assert files == set(LIBRARY)
     counts = outcomes[~outcomes["scenario"].str.contains("@")].groupby("scenario").size()
     assert set(counts.index) == set(LIBRARY) and (counts == len(SEEDS)).all()

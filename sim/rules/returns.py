@@ -18,10 +18,14 @@ import numpy as np
 
 def quiet_towns(last_strike_day: np.ndarray, dist_km: np.ndarray, day: float,
                 quiet_days: float, radius_km: float) -> np.ndarray:
-    """True where no strike fell within ``radius_km`` for at least ``quiet_days``."""
+    """True where no strike fell within ``radius_km`` for at least ``quiet_days``.
+
+    A strike in the current tick (``last_strike_day == day``) is never quiet, even when
+    ``quiet_days`` is 0.
+    """
     near = dist_km <= radius_km
     latest = np.where(near, last_strike_day[None, :], -np.inf).max(axis=1)
-    return (day - latest) >= quiet_days
+    return ((day - latest) >= quiet_days) & (latest < day)
 
 
 def return_probability(settled: np.ndarray, quiet: np.ndarray, rate: float,

@@ -73,15 +73,18 @@ def axis_weight(day: float, lat: np.ndarray, lon: np.ndarray, axes: list[Any],
     for ax in axes:
         if day + 1e-9 >= ax.from_day:
             d = dist_fn(lat, lon, np.float64(ax.lat), np.float64(ax.lon))
-            w = np.maximum(w, ax.weight * np.exp(-d / ax.radius_km))
+            with np.errstate(over="ignore"):  # a tiny radius: d / r -> inf, exp(-inf) = 0
+                w = np.maximum(w, ax.weight * np.exp(-d / ax.radius_km))
     return w
 
 
 def capture_probability(on_front: np.ndarray, axis: np.ndarray, defence: np.ndarray,
                         ground_capacity: float, k_capture: float, dt_days: float) -> np.ndarray:
     """Per-tick probability that each town falls to a ground assault."""
-    pressure = ground_capacity * axis / defence
-    hazard = k_capture * np.maximum(0.0, pressure - 1.0) * on_front
+    with np.errstate(over="ignore"):  # a tiny defence: pressure -> inf
+        pressure = ground_capacity * axis / defence
+    # capped so that inf * 0 (off the front, or k_capture = 0) never makes a NaN hazard
+    hazard = k_capture * np.minimum(np.maximum(0.0, pressure - 1.0), 1e12) * on_front
     return 1.0 - np.exp(-hazard * dt_days)
 
 

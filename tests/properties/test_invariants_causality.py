@@ -1,0 +1,121 @@
+"""Causality: effects only where their causes are (strikes, open borders, safe passage, calm)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import example, given
+
+from sim.agents import civilians as C
+from sim.rules.territory import Control, regime_side
+from sim.scenario.schema import Scenario
+from tests.properties.harness import Snap, run_checked
+from tests.strategies import scenarios, seeds
+
+
+@given(scenarios(fixed={"regime.bombardment_capacity": 0.0}), seeds())
+def test_no_strike_deaths_when_bombardment_capacity_is_zero(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        assert (m.strikes == 0).all() and (m.intensity == 0).all()
+        assert after.strike_dead == before.strike_dead == 0
+        assert not [e for e in m.events[before.n_events:] if e[1] == "strike"
+                    or (e[1] == "casualties" and e[2] == "regime")]
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_nobody_crosses_a_closed_border(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        # interventions are applied at the start of a tick: params now are the tick's params
+        if not m.params.borders.jordan_open:
+            assert after.crossed_jordan == before.crossed_jordan
+        if not m.params.borders.golan_open:
+            assert after.crossed_golan == before.crossed_golan
+        T = m.world.n_towns
+        # only people who had reached the border zone cross, into the country behind it
+        for zone, exit_code in ((C.JORDAN, C.CROSSED_JORDAN), (C.GOLAN, C.CROSSED_GOLAN)):
+            crossed = (after.loc == T + exit_code) & (before.loc != T + exit_code)
+            assert (before.loc[crossed] == T + zone).all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_no_evacuations_without_safe_passage(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        T = m.world.n_towns
+        evac = (after.loc == T + C.EVACUATED) & (before.loc != T + C.EVACUATED)
+        if not (m.params.mediator.safe_passage or after.terms.safe_passage):
+            assert after.evacuated == before.evacuated
+            assert not evac.any()
+        # evacuees leave from towns that signed a deal in this very tick
+        from_towns = before.loc[evac]
+        assert (from_towns < T).all()
+        assert (before.control[from_towns] != Control.RECONCILED).all()
+        assert (after.control[from_towns] == Control.RECONCILED).all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+# regression: with quiet_days = 0 people returned in the very tick a strike fell near home
+@example(Scenario(world={"population_scale": 0.01}, time={"horizon_days": 20},
+                  returns={"quiet_days": 0.0, "quiet_radius_km": 100.0, "rate": 24.0}), 1)
+def test_nobody_returns_to_a_town_still_under_bombardment(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        civ, rp = m.civilians, m.params.returns
+        back = (before.loc != civ.home) & (after.loc == civ.home) & (after.size > 0)
+        homes = np.unique(civ.home[back])
+        if not len(homes):
+            return
+        assert regime_side(after.control[homes]).all()
+        near = m.world.dist_km[homes] <= rp.quiet_radius_km
+        latest = np.where(near, after.last_strike_day[None, :], -np.inf).max(axis=1)
+        # no strike near home in this tick, nor in the last quiet_days
+        assert (latest < before.day).all(), (homes, latest, before.day)
+        assert (before.day - latest >= rp.quiet_days).all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_strike_deaths_only_in_towns_struck_this_tick(sc, seed):
+    deaths_before = {}
+
+    def check(m, before: Snap, after: Snap) -> None:
+        prev = deaths_before.get("d", np.zeros_like(m.deaths_town))
+        new = m.deaths_town - prev
+        assert (new[m.strikes == 0] == 0).all()
+        assert int(new.sum()) == after.strike_dead - before.strike_dead
+        deaths_before["d"] = m.deaths_town.copy()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_regime_held_towns_are_never_bombed(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        held = regime_side(before.control)  # bombing happens before this tick's captures
+        assert (m.intensity[held] == 0).all() and (m.strikes[held] == 0).all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_people_who_left_the_area_never_come_back(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        gone = before.loc >= m.civilians.exit0
+        assert (after.loc[gone] == before.loc[gone]).all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_towns_under_ceasefire_are_never_struck_or_taken_by_force(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        protected = m.ceasefire_windows > 0  # windows open or close at the start of a tick
+        assert (m.strikes[protected] == 0).all() and (m.intensity[protected] == 0).all()
+        taken = protected & (after.control == Control.REGIME) & (before.control != Control.REGIME)
+        assert not taken.any(), [m.world.town_id[i] for i in np.flatnonzero(taken)]
+
+    run_checked(sc, seed, check)

@@ -1,0 +1,93 @@
+"""Conservation of persons and monotone counters, at every tick, for any valid scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+
+from sim.agents import civilians as C
+from sim.run import collect
+from tests.properties.harness import Snap, run_checked
+from tests.strategies import scenarios, seeds
+
+COUNT_COLUMNS = ("displaced_total", "displaced_jordan_border", "displaced_golan", "displaced_other",
+                 "displaced_fields", "displaced_towns", "displaced_regime_area", "crossed_to_jordan",
+                 "crossed_to_golan", "returned_cum", "evacuated_cum", "civilian_deaths_cum",
+                 "strike_deaths_cum", "exposure_deaths_cum", "alive", "at_home")
+CUMULATIVE = ("civilian_deaths_cum", "strike_deaths_cum", "exposure_deaths_cum", "returned_cum",
+              "evacuated_cum", "crossed_to_jordan", "crossed_to_golan", "area_handed_over_km2_cum",
+              "collapses", "towns_reconciled", "towns_captured")
+
+
+@given(scenarios(), seeds())
+def test_alive_plus_dead_equals_initial_at_every_tick(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        row = m.rows[-1]
+        assert row["alive"] + row["civilian_deaths_cum"] == m.civilians.initial
+        assert int(m.civilians.size.sum()) == row["alive"]
+        assert row["strike_deaths_cum"] + row["exposure_deaths_cum"] == row["civilian_deaths_cum"]
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_home_displaced_evacuated_crossed_sum_to_alive_at_every_tick(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        r = m.rows[-1]
+        assert (r["at_home"] + r["displaced_total"] + r["evacuated_cum"] + r["crossed_to_jordan"]
+                + r["crossed_to_golan"]) == r["alive"]
+        assert r["displaced_jordan_border"] + r["displaced_golan"] + r["displaced_other"] \
+            == r["displaced_total"]
+        assert r["displaced_fields"] + r["displaced_towns"] + r["displaced_regime_area"] \
+            == r["displaced_other"]
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_zone_and_town_counts_are_nonnegative_integers_summing_to_totals(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        civ, r, T = m.civilians, m.rows[-1], m.world.n_towns
+        for col in COUNT_COLUMNS:
+            assert isinstance(r[col], int | np.integer) and r[col] >= 0, (col, r[col])
+        assert (civ.size >= 0).all()
+        for arr in (civ.count_loc, civ.home_at, civ.away_home, m.present):
+            assert arr.dtype.kind == "i" and (arr >= 0).all()
+        assert int(civ.count_loc.sum()) == r["alive"]
+        assert int(civ.home_at.sum()) == r["at_home"]
+        assert int(civ.away_home.sum()) == r["displaced_total"]
+        # people in towns = at home + hosted displaced; zones and exits are the rest
+        hosted = int(civ.count_loc[:T].sum()) - r["at_home"]
+        assert hosted == r["displaced_towns"]
+        assert civ.count_loc[T + C.EVACUATED] == r["evacuated_cum"]
+        assert civ.count_loc[T + C.CROSSED_JORDAN] == r["crossed_to_jordan"]
+        assert civ.count_loc[T + C.CROSSED_GOLAN] == r["crossed_to_golan"]
+
+    m = run_checked(sc, seed, check)
+    towns = collect(m).towns
+    for day, g in towns.groupby("day"):
+        row = next(r for r in m.rows if abs(r["day"] - day) < 1e-9)
+        assert g["at_home"].sum() == row["at_home"]
+        assert g["displaced_out"].sum() == row["displaced_total"]
+        assert (g[["population_present", "at_home", "displaced_out", "deaths_cum"]] >= 0).all().all()
+
+
+@given(scenarios(), seeds())
+def test_incremental_tallies_equal_full_recount_at_every_tick(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        civ = m.civilians
+        for kept, full in zip((civ.count_loc, civ.home_at, civ.away_home), civ.recount(), strict=True):
+            np.testing.assert_array_equal(kept, full)
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_cumulative_counters_never_decrease(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        prev, now = m.rows[-2], m.rows[-1]
+        for col in CUMULATIVE:
+            assert now[col] >= prev[col], (col, prev[col], now[col])
+        assert after.returned >= before.returned and after.evacuated >= before.evacuated
+
+    run_checked(sc, seed, check)
