@@ -2,12 +2,14 @@
 
 ``negsim calibrate SCENARIO --targets seeds/targets.toml`` runs :func:`calibrate`:
 
-1. **ABC-SMC** (pyabc) over the schema's calibratable parameters (uniform priors on their
-   ``prior`` ranges). One simulation per particle, at the scenario's population; the distance is
+1. **ABC-SMC** (pyabc) over the free parameters (:func:`calibration_priors`: the schema's
+   calibratable ones minus ``FIXED_IN_CALIBRATION``, uniform priors on their ``prior`` ranges cut
+   to [default / zoom, default x zoom]). Each particle is the per-target median of
+   ``reps_per_particle`` runs at the scenario's population (seeds from ``seed``); the distance is
    the root mean square of the targets' scaled errors (:func:`sim.targets.distance`), so each
    target weighs by its tolerance. Generation 0 is a sample of the prior (epsilon = infinity);
    later generations take the weighted median distance as epsilon. ``budget`` bounds the
-   number of ABC simulations exactly (a generation never starts with fewer than its
+   number of ABC simulations (runs) exactly (a generation never starts with fewer than its
    population left, and never runs more than what is left).
 2. **Choice of the calibrated point**: the values before calibration, the posterior's weighted
    median and the best particles of the last generation are each run on the same
