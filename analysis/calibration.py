@@ -34,6 +34,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +103,7 @@ def run_many(scenario_path: str, params: Mapping[str, float], seeds: Sequence[in
             if progress:
                 progress(1)
         return out
-    with ProcessPoolExecutor(max_workers=procs) as ex:
+    with ProcessPoolExecutor(max_workers=procs, mp_context=_MP) as ex:
         for r in ex.map(_run_star, jobs):
             out.append(r)
             if progress:
@@ -120,6 +121,8 @@ def _path(key: str) -> str:
 
 # A persistent process pool for the replicates of one particle (created by run_abc, module-level
 # so that pyabc never has to pickle it).
+#: forkserver, not fork: the calling process may hold threads (pyabc, dask, matplotlib).
+_MP = multiprocessing.get_context("forkserver")
 _POOL: ProcessPoolExecutor | None = None
 
 
@@ -238,7 +241,7 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
                        eps=pyabc.epsilon.QuantileEpsilon(initial_epsilon=np.inf, alpha=0.5))
     tmp = Path(tempfile.mkdtemp(prefix="negsim-abc-", dir=work_dir))
     if procs > 1 and k > 1:
-        _POOL = ProcessPoolExecutor(max_workers=min(procs, k))
+        _POOL = ProcessPoolExecutor(max_workers=min(procs, k), mp_context=_MP)
     try:
         abc.new(f"sqlite:///{(tmp / 'abc.db').resolve()}", {"d": 0.0})
         while (budget - sim.count) // k >= pop:
