@@ -29,12 +29,12 @@ import datetime as dt
 import functools
 import logging
 import math
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
