@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 import sim
+from sim import atomic
 from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS, NegotiationModel
 from sim.outcomes import summarize
 from sim.rules.territory import Control
@@ -137,9 +135,7 @@ def write_outputs(result: RunResult, out_dir: str | Path,
     ``extra`` maps file names to callables ``f(path)`` that write more files (e.g. plots).
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic.folder(out) as tmp:
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         try:
             result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
@@ -151,14 +147,4 @@ def write_outputs(result: RunResult, out_dir: str | Path,
                                            + "\n", encoding="utf-8")
         for name, writer in (extra or {}).items():
             writer(tmp / name)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

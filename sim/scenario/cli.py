@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from sim import atomic
 from sim.errors import ScenarioError
 
 
@@ -142,15 +141,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise ScenarioError("is a folder", file=out, fix="name a file, e.g. scenario.schema.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_text(out, text)
     if not args.quiet:
         print(f"wrote {out}")
     return 0
