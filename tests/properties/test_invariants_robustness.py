@@ -56,24 +56,22 @@ def test_any_valid_scenario_runs_without_exception_nan_or_infinity(sc, seed):
         assert not (isinstance(v, float) and math.isinf(v)), k
 
 
-@given(scenario_dicts(), invalid_assignments())
-def test_out_of_range_parameter_is_rejected_with_scenario_error(data, bad):
-    path, value = bad
+def _assert_rejected_naming(data: dict, path: str, value: object) -> None:
     group, field = path.split(".")
     data[group][field] = value
     with pytest.raises(ScenarioError) as err:
         validate_data(data, file="drawn.toml")
     assert err.value.field == path
+
+
+@given(scenario_dicts(), invalid_assignments())
+def test_out_of_range_parameter_is_rejected_with_scenario_error(data, bad):
+    _assert_rejected_naming(data, *bad)
 
 
 @given(scenario_dicts(), wrong_type_assignments())
 def test_wrong_type_value_is_rejected_with_scenario_error(data, bad):
-    path, value = bad
-    group, field = path.split(".")
-    data[group][field] = value
-    with pytest.raises(ScenarioError) as err:
-        validate_data(data, file="drawn.toml")
-    assert err.value.field == path
+    _assert_rejected_naming(data, *bad)
 
 
 @given(scenario_dicts(), unknown_field_names())
