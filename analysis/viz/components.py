@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import solara
@@ -133,13 +134,17 @@ def _open(m: NegotiationModel, border: str) -> bool:
     return bool(getattr(m.params.borders, f"{border}_open", False))
 
 
-def displaced_figure(m: NegotiationModel) -> Figure:
-    """Displaced persons by where they are, per tick so far."""
+def _chart(m: NegotiationModel) -> tuple[Figure, Any, list[dict[str, Any]], list[float]]:
+    """An empty time chart, with the model's rows so far and their days."""
     rows = m.rows
-    day = [r["day"] for r in rows]
     fig = Figure(figsize=(6.4, 3.6))
     fig.subplots_adjust(left=0.13, right=0.88, bottom=0.14, top=0.9)
-    ax = fig.subplots()
+    return fig, fig.subplots(), rows, [r["day"] for r in rows]
+
+
+def displaced_figure(m: NegotiationModel) -> Figure:
+    """Displaced persons by where they are, per tick so far."""
+    fig, ax, rows, day = _chart(m)
     for key, label, colour in (("displaced_total", "all displaced", "black"),
                                ("displaced_jordan_border", "at Jordanian border", "#1565c0"),
                                ("displaced_golan", "at Golan frontier", "#00838f"),
@@ -157,11 +162,7 @@ def displaced_figure(m: NegotiationModel) -> Figure:
 
 def deaths_share_figure(m: NegotiationModel) -> Figure:
     """Cumulative civilian deaths and the regime's share of the area, per tick so far."""
-    rows = m.rows
-    day = [r["day"] for r in rows]
-    fig = Figure(figsize=(6.4, 3.6))
-    fig.subplots_adjust(left=0.13, right=0.88, bottom=0.14, top=0.9)
-    ax = fig.subplots()
+    fig, ax, rows, day = _chart(m)
     ax.plot(day, [r["civilian_deaths_cum"] for r in rows], color="#b71c1c", label="civilian deaths")
     ax.set_ylabel("civilian deaths (cumulative)", fontsize=8, color="#b71c1c")
     ax2 = ax.twinx()
