@@ -50,9 +50,13 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
         poly.set_hatch(hatch)
     ax.plot(days, ts["displaced_total"] / 1000, color="black", lw=1.2, label="Displaced, total")
     ymax = max(float(ts["displaced_total"].max()) / 1000 * 1.15, 1.0)
-    for d, label, style in _key_events(events):
+    last_d, level = -1e9, 0
+    for d, label, style in sorted(_key_events(events)):
         ax.axvline(d, color="0.2", ls=style, lw=0.9)
-        ax.text(d + 0.3, ymax * 0.97, label, rotation=90, va="top", fontsize=7, color="0.2")
+        level = level + 1 if d - last_d < 2.0 else 0  # stagger labels of close events
+        last_d = d
+        ax.text(d + 0.3, ymax * (0.97 - 0.14 * (level % 3)), label, rotation=90, va="top",
+                fontsize=7, color="0.2", bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     for t in targets or []:
         ax.errorbar([t["day"]], [t["value"] / 1000], yerr=[[t["lo"] / 1000], [t["hi"] / 1000]],
                     fmt="D", color="crimson", ms=6, capsize=4, label=t.get("label"))
