@@ -42,7 +42,7 @@ TIMESERIES_COLUMNS = (
     "civilian_deaths_cum", "strike_deaths_cum", "exposure_deaths_cum", "alive", "at_home",
     "towns_reconciled", "towns_captured", "towns_rebel", "towns_negotiating",
     "regime_share_area", "area_handed_over_km2_cum", "bombardment_intensity", "strikes",
-    "negotiation_state", "collapses",
+    "negotiation_state", "collapses", "corridors_open",
 )
 EVENT_COLUMNS = ("time", "day", "kind", "actor", "target", "detail")
 
@@ -134,11 +134,15 @@ class NegotiationModel(mesa.Model):
 
         self.present = self.civilians.counts_by_loc()[:T]
         self._update_front(0.0)
+        #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
+        self.region_columns = {f"regime_share_{territory.slug(g)}": np.array(
+            [gv == g for gv in w.governorate]) for g in dict.fromkeys(w.governorate)}
+        self.timeseries_columns = (*TIMESERIES_COLUMNS, *self.region_columns)
         self.rows: list[dict[str, Any]] = []
         self.town_days: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                    np.ndarray]] = []
         self.datacollector = mesa.DataCollector(
-            model_reporters={c: (lambda m, c=c: m.rows[-1][c]) for c in TIMESERIES_COLUMNS})
+            model_reporters={c: (lambda m, c=c: m.rows[-1][c]) for c in self.timeseries_columns})
         self._record()
 
     # --- helpers used by agents -----------------------------------------------------------
@@ -401,7 +405,10 @@ class NegotiationModel(mesa.Model):
             "strikes": int(self.strikes.sum()),
             "negotiation_state": self.talks.state.value,
             "collapses": self.talks.collapses,
+            "corridors_open": int(self.params.regime.corridors_open),
         }
+        for col, mask in self.region_columns.items():
+            row[col] = territory.regime_share_area(ctl[mask], self.world.area_km2[mask])
         self.rows.append(row)
         self.datacollector.collect(self)
         if self.tick % self.ticks_per_day == 0:

@@ -109,7 +109,23 @@ def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
     # first day at least BORDER_PRESENCE persons wait at the Jordanian border.
     at_border = ts[ts["displaced_jordan_border"] >= BORDER_PRESENCE]
     out["jordan_border_since_day"] = float(at_border["day"].iloc[0]) if len(at_border) else math.nan
+    # Event days of the public record (seeds/record.toml): corridors, offers, deals, 30 towns.
+    out["corridors_open_day"] = first_true_day(ts, ts["corridors_open"] > 0)
+    out["first_offer_day"] = first_day(events, "local_offer")
+    out["first_local_deal_day"] = first_day(events, "local_deal")
+    out["thirty_towns_day"] = first_true_day(
+        ts, ts["towns_reconciled"] + ts["towns_captured"] > THIRTY_TOWNS)
     return out
+
+
+def first_true_day(ts: pd.DataFrame, mask: pd.Series) -> float:
+    """Day of the first timeseries row where ``mask`` holds, NaN if never."""
+    rows = ts.loc[mask.to_numpy(), "day"]
+    return float(rows.iloc[0]) if len(rows) else math.nan
+
+
+#: "More than 30 towns" (article line 3).
+THIRTY_TOWNS = 30
 
 
 #: Persons at the Jordanian border that count as "displaced families on the border".
@@ -125,4 +141,5 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "regime_share_final", "towns_rebel_final", "blitz_max_town_deaths",
     "area_handed_over_48h_after_collapse", "blitz_intensity_ratio", "nasib_taken_day",
     "towns_settled_24h_after_collapse", "strikes_after_resume_ratio", "jordan_border_since_day",
+    "corridors_open_day", "first_offer_day", "first_local_deal_day", "thirty_towns_day",
 )

@@ -20,7 +20,7 @@ import pandas as pd
 
 import sim
 from sim import atomic
-from sim.model import EVENT_COLUMNS, TIMESERIES_COLUMNS, NegotiationModel
+from sim.model import EVENT_COLUMNS, NegotiationModel
 from sim.outcomes import summarize
 from sim.rules.territory import Control
 from sim.scenario.loader import file_sha256, load_scenario, scenario_source
@@ -83,7 +83,7 @@ def simulate(scenario: Scenario, seed: int, world: World | None = None) -> Negot
 def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
     """Turn a finished model into tables and metadata."""
     sc = model.params
-    ts = pd.DataFrame(model.rows, columns=list(TIMESERIES_COLUMNS))
+    ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
     ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
     ev = pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail"])
     ev.insert(0, "time", _times(sc.time.start_date, ev["day"].to_numpy()))

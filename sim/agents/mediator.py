@@ -135,6 +135,7 @@ class Mediator(mesa.Agent):
         for i in start:
             m.set_control(int(i), Control.NEGOTIATING, "talks_opened", "mediator",
                           "local reconciliation talks")
+            m.log("local_offer", "mediator", m.world.town_id[i], "terms offered to the committee")
             m.local_deal_day[i] = day + pm.local_talks_hours / 24.0
 
     def settle_town(self, i: int, how: str) -> None:
@@ -149,6 +150,8 @@ class Mediator(mesa.Agent):
             m.params.mediator.safe_passage
         m.log("deal_signed", m.world.town_id[i], "mediator",
               f"{how}; {'safe passage' if passage else 'no safe passage'}")
+        if how == "local":
+            m.log("local_deal", m.world.town_id[i], "mediator", "town reconciled by a local deal")
         if passage:
             pm = m.params.mediator
             share = pm.evacuation_share_hardline if m.hardliners[i] >= 0.5 else pm.evacuation_share

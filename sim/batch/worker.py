@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sim.batch.plan import RunSpec, apply_params
-from sim.model import TIMESERIES_COLUMNS, NegotiationModel, load_case
+from sim.model import NegotiationModel, load_case
 from sim.outcomes import summarize
 from sim.run import _times
 from sim.scenario.loader import load_scenario, resolve_path
@@ -88,7 +88,7 @@ def simulate_tables(sc: Scenario, seed: int, world: World | None = None
     """
     model = NegotiationModel(sc, seed=seed, world=world if world is not None else cached_world(sc))
     model.run()
-    ts = pd.DataFrame(model.rows, columns=list(TIMESERIES_COLUMNS))
+    ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
     ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
     ev = pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail"])
     return ts, summarize(ts, ev)

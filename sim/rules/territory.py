@@ -88,6 +88,13 @@ def capture_probability(on_front: np.ndarray, axis: np.ndarray, defence: np.ndar
     return 1.0 - np.exp(-hazard * dt_days)
 
 
+def slug(name: str) -> str:
+    """A column-safe lower-case name: "Rif Dimashq" -> "rif_dimashq"."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") or "area"
+
+
 def regime_share_area(control: np.ndarray, area_km2: np.ndarray) -> float:
     """Share (0..1) of the case area under regime control."""
     total = float(area_km2.sum())
