@@ -104,6 +104,8 @@ class NegotiationModel(mesa.Model):
         rp = self.params.reconciliation
         self.theta = draw_thresholds(T, rp.theta_mean, rp.theta_sd, self.rng)
         self.local_deal_day = np.full(T, np.inf)
+        self.offered = np.zeros(T, dtype=bool)  # towns holding the mediator's local terms
+        self.last_progress_day = 0.0  # last day a town changed hands (the offensive's progress)
         self.intensity = np.zeros(T)
         self.strikes = np.zeros(T, dtype=np.int64)
         self.last_strike_day = np.full(T, -np.inf)
@@ -130,7 +132,10 @@ class NegotiationModel(mesa.Model):
         # Static distance tables (computed once per run).
         self.d_jordan = w.zone_distance_km("jordan_border")
         self.d_golan = w.zone_distance_km("golan_frontier")
-        self._kernel: tuple[float, np.ndarray | None] = (math.nan, None)  # (kernel_km, kernel)
+        # distances from the border zones' representative points to the towns (zone threat)
+        self.d_zone_town = np.vstack([w.zone_point_distance_km(z)
+                                      for z in ("jordan_border", "golan_frontier")])
+        self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
 
         self.present = self.civilians.counts_by_loc()[:T]
         self._update_front(0.0)
@@ -171,6 +176,8 @@ class NegotiationModel(mesa.Model):
             raise IllegalTransition(f"town {self.world.town_id[i]}: "
                                     f"{Control(old).name} -> {Control(new).name}")
         self.control[i] = new
+        if new >= Control.RECONCILED:
+            self.last_progress_day = self.day
         tid = self.world.town_id[i]
         self.log(kind, actor, tid, detail)
         if new == Control.RECONCILED:
@@ -239,13 +246,16 @@ class NegotiationModel(mesa.Model):
             self.log("border_opened", "jordan", "jordan_border", "Jordan opens its border")
         if changes.get("borders.golan_open") is True:
             self.log("border_opened", "israel", "golan_frontier", "the Golan line opens")
+        if changes.get("regime.corridors_open") is True:
+            self.log("corridors_opened", "regime", "regime_area",
+                     "corridors into government-held areas open")
 
     def _update_front(self, day: float) -> None:
         p = self.params.regime
         self.d_regime = territory.distance_to_regime(self.control, self.world.dist_km)
         self.on_front = territory.rebel_side(self.control) & (self.d_regime <= p.front_km)
         self.axis_w = self.regime.axis(day)
-        self.front_w = self.on_front * np.maximum(self.axis_w, 0.25)
+        self.front_w = self.on_front * self.axis_w
 
     def step(self) -> None:
         if self.tick >= self.n_ticks:
@@ -256,6 +266,9 @@ class NegotiationModel(mesa.Model):
         civ = self.civilians
         self._apply_interventions(day)
         self._update_front(day)
+        self.regime.plan(day)
+        self._update_front(day)
+        self.mediator.make_offers(day)
         self.mediator.negotiate(day)
 
         # bombardment and its deaths
@@ -317,11 +330,13 @@ class NegotiationModel(mesa.Model):
         w = self.world
         T = w.n_towns
         if self._kernel[0] != fp.kernel_km:  # once per run; again if an intervention changes it
-            self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km))
-        kernel = self._kernel[1]
+            self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km),
+                            bombardment.distance_kernel(self.d_zone_town, fp.kernel_km))
+        _, kernel, zone_kernel = self._kernel
         threat = bombardment.local_intensity(self.intensity, kernel)
+        zone_threat = bombardment.local_intensity(self.intensity, zone_kernel)
         b_front = fp.b_front if self.params.regime.ground_capacity > 0 else 0.0  # no offensive
-        p_flee = flight.flight_probability(threat, self.d_regime, fp.b0, fp.b_strike,
+        p_flee = flight.flight_probability(threat, self.d_regime, self.axis_w, fp.b0, fp.b_strike,
                                            b_front, fp.front_scale_km, self.dt_days)
         p_flee = np.where(territory.rebel_side(self.control), p_flee, 0.0)
         quiet = returns.quiet_towns(self.last_strike_day, w.dist_km, day, rp.quiet_days,
@@ -338,11 +353,10 @@ class NegotiationModel(mesa.Model):
         available[:, flight.D_TOWN] = host >= 0
         asc = np.array([fp.asc_jordan_border, fp.asc_golan_frontier, fp.asc_fields,
                         fp.asc_regime_area, fp.asc_town])
-        bonus = np.zeros((T, 5))
-        safe_host = np.exp(-threat[np.maximum(host, 0)] / fp.safety_scale)
-        bonus[:, flight.D_TOWN] = fp.c_safe * safe_host
-        probs = flight.choice_probabilities(
-            flight.destination_utilities(dist, available, asc, fp.c_dist, bonus))
+        dest_threat = np.stack([np.full(T, zone_threat[0]), np.full(T, zone_threat[1]), threat,
+                                np.zeros(T), threat[np.maximum(host, 0)]], axis=1)
+        probs = flight.destination_probabilities(dist, available, dest_threat, asc, fp.c_dist,
+                                                 fp.c_safe, fp.safety_scale)
         cum = np.cumsum(probs, axis=1)
         cum[:, -1] = 1.0
         dest_loc = np.empty((T, 5), dtype=np.int32)

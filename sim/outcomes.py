@@ -110,7 +110,9 @@ def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
     at_border = ts[ts["displaced_jordan_border"] >= BORDER_PRESENCE]
     out["jordan_border_since_day"] = float(at_border["day"].iloc[0]) if len(at_border) else math.nan
     # Event days of the public record (seeds/record.toml): corridors, offers, deals, 30 towns.
-    out["corridors_open_day"] = first_true_day(ts, ts["corridors_open"] > 0)
+    out["corridors_open_day"] = min(first_day(events, "corridors_opened"),
+                                    first_true_day(ts, ts["corridors_open"] > 0),
+                                    key=lambda d: math.inf if math.isnan(d) else d)
     out["first_offer_day"] = first_day(events, "local_offer")
     out["first_local_deal_day"] = first_day(events, "local_deal")
     out["thirty_towns_day"] = first_true_day(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import negotiation, reconciliation
+from sim.rules import negotiation, offers, reconciliation
 from sim.rules.acceptance import coalition_accepts
 from sim.rules.negotiation import NegState, Terms
 from sim.rules.territory import Control
@@ -32,7 +32,7 @@ class Mediator(mesa.Agent):
         pm = m.params.mediator
         if t.state == NegState.NO_TALKS:
             if negotiation.should_open(m.settled_share(), pm.open_share, pm.enabled) \
-                    and m.rebel_negotiable_towns().size:
+                    and day >= pm.offers_from_day and m.rebel_negotiable_towns().size:
                 t.open(day, pm.deadline_days)
                 m.log("talks_opened", "mediator", "joint_command", "comprehensive talks")
                 m.log("ultimatum", "mediator", "joint_command",
@@ -108,6 +108,19 @@ class Mediator(mesa.Agent):
             m.log("deal_implemented", "mediator", "joint_command", "handover complete")
 
     # --- local deals ----------------------------------------------------------------------
+    def make_offers(self, day: float) -> None:
+        """Present local terms to the towns the offensive has reached (:mod:`sim.rules.offers`)."""
+        m = self.model
+        pm = m.params.mediator
+        if not (pm.enabled and pm.local_deals) or m.talks.state in negotiation.SETTLED:
+            return
+        eligible = (m.control == Control.REBEL) & m.negotiable & m.committee
+        new = offers.new_offers(day, pm.offers_from_day, eligible, m.offered, m.axis_w,
+                                pm.offer_reach)
+        for i in np.flatnonzero(new):
+            m.offered[i] = True
+            m.log("local_offer", "mediator", m.world.town_id[i], "local terms offered")
+
     def broker_local_deals(self, day: float) -> None:
         m = self.model
         pm = m.params.mediator
@@ -120,7 +133,7 @@ class Mediator(mesa.Agent):
         pr = m.params.reconciliation
         # The border crossing is held by the joint command itself, not by a town committee:
         # it changes hands by force or under the comprehensive deal, never by a local deal.
-        rebel = (m.control == Control.REBEL) & m.negotiable & m.committee
+        rebel = (m.control == Control.REBEL) & m.negotiable & m.committee & m.offered
         if not rebel.any():
             return
         settled = m.settled_mask()
@@ -135,7 +148,6 @@ class Mediator(mesa.Agent):
         for i in start:
             m.set_control(int(i), Control.NEGOTIATING, "talks_opened", "mediator",
                           "local reconciliation talks")
-            m.log("local_offer", "mediator", m.world.town_id[i], "terms offered to the committee")
             m.local_deal_day[i] = day + pm.local_talks_hours / 24.0
 
     def settle_town(self, i: int, how: str) -> None:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import bombardment, ceasefire, escalation, territory
+from sim.rules import bombardment, ceasefire, escalation, offensive, territory
+from sim.rules.negotiation import NegState
 from sim.rules.territory import Control
 from sim.world.case import haversine_km
 
@@ -15,42 +16,79 @@ if TYPE_CHECKING:
     from sim.model import NegotiationModel
 
 
+#: Negotiation states in which the offensive may move on (no comprehensive talks at the table).
+CONTINUE_IN = frozenset({NegState.NO_TALKS, NegState.ESCALATION, NegState.IMPLEMENTED,
+                         NegState.ENDED})
+
+
 class Regime(mesa.Agent):
-    """Allocates strikes to rebel towns and advances on the ground along its axes."""
+    """Opens offensive axes, allocates strikes to rebel towns and advances on the ground."""
 
     model: NegotiationModel
 
     def __init__(self, model: NegotiationModel) -> None:
         super().__init__(model)
         self._axis_cache: dict[tuple[float, float], np.ndarray] = {}
+        #: axes opened by the continuing offensive: (focus town index, day opened)
+        self.auto_axes: list[tuple[int, float]] = []
+
+    def _axis_km(self, lat: float, lon: float) -> np.ndarray:
+        """Town distances to an axis' focus, computed once per focus (not every tick)."""
+        key = (float(lat), float(lon))
+        if key not in self._axis_cache:
+            w = self.model.world
+            self._axis_cache[key] = haversine_km(w.lat, w.lon, np.float64(lat), np.float64(lon))
+        return self._axis_cache[key]
+
+    def open_axes(self, day: float) -> list[tuple[np.ndarray, float, float]]:
+        """The open axes as (town distances to the focus, radius km, weight)."""
+        p = self.model.params.regime
+        out = [(self._axis_km(a.lat, a.lon), a.radius_km, a.weight)
+               for a in p.axes if day + 1e-9 >= a.from_day]
+        out += [(self.model.world.dist_km[i], p.auto_axis_radius_km, p.auto_axis_weight)
+                for i, _ in self.auto_axes]
+        return out
 
     def axis(self, day: float) -> np.ndarray:
-        w = self.model.world
-        return territory.axis_weight(day, w.lat, w.lon, self.model.params.regime.axes,
-                                     self._axis_km)
+        """Weight of the open axes at each town."""
+        axes = self.open_axes(day)
+        return offensive.axis_weight([a[0] for a in axes], [a[1] for a in axes],
+                                     [a[2] for a in axes], self.model.world.n_towns)
 
-    def _axis_km(self, lat: np.ndarray, lon: np.ndarray, ax_lat: np.float64,
-                 ax_lon: np.float64) -> np.ndarray:
-        """Town distances to an axis' focus, computed once per focus (not every tick)."""
-        key = (float(ax_lat), float(ax_lon))
-        if key not in self._axis_cache:
-            self._axis_cache[key] = haversine_km(lat, lon, ax_lat, ax_lon)
-        return self._axis_cache[key]
+    def plan(self, day: float) -> None:
+        """The offensive goes on: open the next axis when the open ones have stalled."""
+        m = self.model
+        p = m.params.regime
+        if (not p.continue_offensive or p.ground_capacity <= 0
+                or m.talks.state not in CONTINUE_IN):
+            return
+        rebel = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
+                                                     m.ceasefire_windows)
+        last_plan = max((a.from_day for a in p.axes), default=0.0)
+        progress = max(m.last_progress_day, self.auto_axes[-1][1] if self.auto_axes else -np.inf)
+        if not offensive.continuation_due(day, last_plan, bool(self.open_axes(day)), progress,
+                                          p.next_axis_days):
+            return
+        focus = np.zeros(len(rebel), dtype=bool)
+        focus[[j for j, _ in self.auto_axes]] = True
+        i = offensive.next_axis_town(rebel & ~focus, m.on_front, m.present, m.world.dist_km,
+                                     p.auto_axis_radius_km)
+        if i is not None:
+            self.auto_axes.append((i, day))
+            m.log("axis_opened", "regime", m.world.town_id[i], "the offensive moves on")
 
     def bombard(self, day: float) -> np.ndarray:
         """Set the model's strike intensity per town and draw this tick's strikes."""
         m = self.model
         p = m.params.regime
         targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
-                                                      m.ceasefire_windows)
-        lvl_talks = escalation.escalation_level(m.talks.state, p.escalation_factor,
-                                                p.talks_level, p.halt_level)
-        level = np.where(m.negotiable, lvl_talks, 1.0)
-        level = np.where(m.control == Control.NEGOTIATING, np.minimum(level, p.talks_level),
-                         level)
+                                                          m.ceasefire_windows)
+        level = escalation.town_levels(m.talks.state, m.negotiable, m.offered & ~m.settled_mask(),
+                                       m.control == Control.NEGOTIATING, p.escalation_factor,
+                                       p.talks_level, p.halt_level, p.ultimatum_factor)
         prio = bombardment.strike_priority(m.on_front.astype(float), m.strategic_mask,
-                                           m.axis_w, p.priority_front, p.priority_strategic,
-                                           p.priority_axis)
+                                           m.axis_w, p.priority_base, p.priority_front,
+                                           p.priority_strategic, p.priority_axis)
         m.intensity = bombardment.allocate_intensity(p.bombardment_capacity * p.bombardment_scale,
                                                      level, prio, targetable)
         strikes = bombardment.draw_strikes(m.intensity, m.dt_days, m.rng)
@@ -63,7 +101,7 @@ class Regime(mesa.Agent):
         m = self.model
         p = m.params.regime
         cand = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control) & m.on_front,
-                                                m.ceasefire_windows)
+                                                    m.ceasefire_windows)
         if not cand.any():
             return []
         prob = territory.capture_probability(cand.astype(float), m.axis_w, m.defence,

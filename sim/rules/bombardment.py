@@ -18,10 +18,11 @@ import numpy as np
 
 
 def strike_priority(on_front: np.ndarray, strategic: np.ndarray, axis: np.ndarray,
-                    priority_front: float, priority_strategic: float,
+                    priority_base: float, priority_front: float, priority_strategic: float,
                     priority_axis: float) -> np.ndarray:
-    """Relative strike priority of each town."""
-    return 1.0 + priority_front * on_front + priority_strategic * strategic + priority_axis * axis
+    """Relative strike priority of each town (strikes follow the offensive's axes)."""
+    return priority_base + axis * (priority_axis + priority_front * on_front
+                                   + priority_strategic * strategic)
 
 
 def allocate_intensity(capacity_per_day: float, level: np.ndarray, priority: np.ndarray,

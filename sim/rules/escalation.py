@@ -2,20 +2,26 @@
 
 ``level`` multiplies the regime's daily strike capacity on towns whose factions negotiate:
 
-* no talks: 1 (the offensive's ordinary tempo);
+* no talks: 1 (the offensive's ordinary tempo); on a town that has been offered local terms
+  (:mod:`sim.rules.offers`) and not yet settled, ``regime.ultimatum_factor`` (the ultimatum's
+  coercion);
 * talks under way (talks, offer, rejected): ``regime.talks_level`` (the days of calm);
 * after a collapse (collapsed, escalation): ``regime.escalation_factor`` (the blitz);
 * after the rebels return (resumed): ``regime.halt_level`` (strikes halted);
 * after a deal (deal, handover, implemented) or the end of talks: 0 on the towns that signed.
 
-Towns of a faction that refuses all talks are bombed at the ordinary tempo throughout.
+Towns of a faction that refuses all talks are bombed at the ordinary tempo throughout; a town
+in local talks is bombed at no more than ``regime.talks_level``.
 
-Calibrated by: the heaviest bombing of the offensive in the day after talks fell apart
-(article lines 4-5, 11), the halt to strikes when rebels announced their return (line 10),
-the several days of calm before (line 21).
+Calibrated by: the surge of strikes when the offers came (46 civilians killed on 27-28 June,
+seeds/record.toml, days 8-9) for ``ultimatum_factor``; the heaviest bombing of the offensive in
+the day after talks fell apart (article lines 4-5, 11), the halt to strikes when rebels
+announced their return (line 10), the several days of calm before (line 21).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from sim.rules.negotiation import NegState
 
@@ -32,3 +38,20 @@ def escalation_level(state: NegState, escalation_factor: float, talks_level: flo
     if state == NegState.RESUMED:
         return halt_level
     return 0.0
+
+
+def town_levels(state: NegState, negotiable: np.ndarray, offered: np.ndarray,
+                negotiating: np.ndarray, escalation_factor: float, talks_level: float,
+                halt_level: float, ultimatum_factor: float) -> np.ndarray:
+    """Bombardment multiplier of each town.
+
+    ``negotiable``: its faction negotiates; ``offered``: it holds the mediator's local terms;
+    ``negotiating``: it is in local talks.
+    """
+    level = escalation_level(state, escalation_factor, talks_level, halt_level)
+    if state == NegState.NO_TALKS:
+        per_town = np.where(offered, ultimatum_factor, level)
+    else:
+        per_town = np.full(negotiable.shape, level)
+    per_town = np.where(negotiable, per_town, 1.0)
+    return np.where(negotiating, np.minimum(per_town, talks_level), per_town)

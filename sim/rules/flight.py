@@ -2,18 +2,25 @@
 
 Flight hazard of a household at home in town i (Davenport, Moore & Poe 2003)::
 
-    h_i = 1 - exp(-(b0 + b_strike * L_i + b_front * exp(-d_front_i / front_scale_km)) * dt)
+    h_i = 1 - exp(-(b0 + b_strike * L_i + b_front * A_i * exp(-d_front_i / front_scale_km)) * dt)
 
 ``L_i`` is the strike threat felt at i (intensities of all towns through an exponential kernel
-of ``flight.kernel_km``), ``d_front_i`` the distance to the nearest regime-side town. The front
-threatens only while the regime is on the offensive (``regime.ground_capacity > 0``): a
-static, quiet front line (an enforced ceasefire) drives nobody out.
+of ``flight.kernel_km``), ``d_front_i`` the distance to the nearest regime-side town and
+``A_i`` the weight of the open offensive axes at i (:mod:`sim.rules.offensive`): people flee
+where the offensive is, not along the whole front line at once. The front threatens only while
+the regime is on the offensive (``regime.ground_capacity > 0``): a static, quiet front line
+(an enforced ceasefire) drives nobody out.
 
-Destinations (Flee, Suleimenova et al. 2017): the Jordanian border, the Golan frontier, nearby
-fields and olive groves, a quieter rebel town (the one minimising distance plus threat), and
-regime areas when corridors are open. Utility ``U = asc_z - c_dist * d_z`` plus, for a town,
-``c_safe * exp(-L_host / safety_scale)``; choice probabilities are the softmax of U. Travel
-takes ``ceil(d / speed_km_per_day / dt)`` ticks. Closed borders stop people at the border.
+Destinations (Flee, Suleimenova et al. 2017) over the case's geography: the Jordanian border
+and the Golan frontier (distances to the border lines), nearby fields and olive groves, a
+quieter rebel town (the one minimising distance plus threat), and regime areas when corridors
+are open. Utility ``U_iz = asc_z - c_dist * d_iz + c_safe * exp(-L_z / safety_scale)`` where
+``L_z`` is the strike threat at the destination (at the zone's representative point through
+the same kernel; at home for the fields; none in regime areas): people flee away from the
+bombing, so those of the western countryside go west toward Quneitra and the Golan line, and a
+border zone that comes under fire stops drawing people. Choice probabilities are the softmax of
+U. Travel takes ``ceil(d / speed_km_per_day / dt)`` ticks. Closed borders stop people at the
+border.
 
 Parameters: ``flight.*``. Calibrated by: 320,000 displaced by the day of the article (article
 line 27), many to the Jordanian border or near the Golan (line 27), people streaming into
@@ -29,11 +36,12 @@ DESTINATIONS = ("jordan_border", "golan_frontier", "fields", "regime_area", "tow
 D_JORDAN, D_GOLAN, D_FIELDS, D_REGIME, D_TOWN = range(5)
 
 
-def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, b0: float, b_strike: float,
-                       b_front: float, front_scale_km: float, dt_days: float) -> np.ndarray:
+def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, axis_w: np.ndarray, b0: float,
+                       b_strike: float, b_front: float, front_scale_km: float,
+                       dt_days: float) -> np.ndarray:
     """Per-tick probability that a household at home in each town flees."""
-    front = np.exp(-np.where(np.isfinite(d_front_km), d_front_km, 1e9) / front_scale_km)
-    hazard = b0 + b_strike * threat + b_front * front
+    front = np.exp(-np.where(np.isfinite(d_front_km), d_front_km, np.inf) / front_scale_km)
+    hazard = b0 + b_strike * threat + b_front * axis_w * front
     return 1.0 - np.exp(-hazard * dt_days)
 
 
@@ -59,6 +67,20 @@ def destination_utilities(dist: np.ndarray, available: np.ndarray, asc: np.ndarr
     """Utilities (towns x destinations); unavailable destinations get -inf."""
     u = asc[None, :] - c_dist * dist + safety_bonus
     return np.where(available, u, -np.inf)
+
+
+def safety(threat: np.ndarray, safety_scale: float) -> np.ndarray:
+    """Safety of a place under a strike threat: ``exp(-threat / safety_scale)`` (1 = quiet)."""
+    return np.exp(-np.maximum(threat, 0.0) / safety_scale)
+
+
+def destination_probabilities(dist: np.ndarray, available: np.ndarray, dest_threat: np.ndarray,
+                              asc: np.ndarray, c_dist: float, c_safe: float,
+                              safety_scale: float) -> np.ndarray:
+    """Choice probabilities (towns x destinations) from distances and the threat at each
+    destination: the multinomial logit of the module docstring."""
+    bonus = c_safe * safety(dest_threat, safety_scale)
+    return choice_probabilities(destination_utilities(dist, available, asc, c_dist, bonus))
 
 
 def choice_probabilities(utilities: np.ndarray) -> np.ndarray:

@@ -10,8 +10,8 @@ Reconciled and regime-held towns are both regime-side; they never change again.
 
 Ground capture: a rebel town within ``regime.front_km`` of a regime-side town is on the front.
 Its ground pressure is ``a_i = ground_capacity * axis_i / defence_i`` where ``axis_i`` is the
-weight of the open offensive axes at the town (``exp(-d/radius_km)`` for each axis open since
-``from_day``), and it falls with hazard ``1 - exp(-k_capture * max(0, a_i - 1) * dt)``.
+weight of the open offensive axes at the town (:mod:`sim.rules.offensive`), and it falls with
+hazard ``1 - exp(-k_capture * max(0, a_i - 1) * dt)``.
 Area: a town carries an equal share of its sub-district's km2; ``regime_share_area`` is the
 regime-side area over the case area.
 
@@ -23,7 +23,6 @@ on the day of the article (line 18).
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
 
 import numpy as np
 
@@ -64,18 +63,6 @@ def distance_to_regime(control: np.ndarray, dist_km: np.ndarray) -> np.ndarray:
     if not reg.any():
         return np.full(control.shape, np.inf)
     return dist_km[:, reg].min(axis=1)
-
-
-def axis_weight(day: float, lat: np.ndarray, lon: np.ndarray, axes: list[Any],
-                dist_fn: Any) -> np.ndarray:
-    """Weight of the open offensive axes at each town: max over axes of w * exp(-d / r)."""
-    w = np.zeros(lat.shape)
-    for ax in axes:
-        if day + 1e-9 >= ax.from_day:
-            d = dist_fn(lat, lon, np.float64(ax.lat), np.float64(ax.lon))
-            with np.errstate(over="ignore"):  # a tiny radius: d / r -> inf, exp(-inf) = 0
-                w = np.maximum(w, ax.weight * np.exp(-d / ax.radius_km))
-    return w
 
 
 def capture_probability(on_front: np.ndarray, axis: np.ndarray, defence: np.ndarray,

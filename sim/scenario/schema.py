@@ -97,7 +97,10 @@ class WorldParams(Group):
 
 
 class Axis(Group):
-    """An offensive axis: the regime's ground pressure is focused near (lat, lon) from a day on."""
+    """An offensive axis of the plan: the regime's effort is focused near (lat, lon) from a day.
+
+    Axes are inputs (the government's operational plan), each with its ``source``; see
+    :mod:`sim.rules.offensive`."""
 
     name: str = Field(description="Label of the axis.")
     lat: float = Field(ge=-90, le=90, description="Latitude of the axis' focus (deg).")
@@ -105,19 +108,7 @@ class Axis(Group):
     radius_km: float = Field(20.0, gt=0, le=200, description="Reach of the axis (km).")
     from_day: float = Field(0.0, ge=0, le=365, description="Day the axis opens.")
     weight: float = Field(1.0, ge=0, le=10, description="Relative strength of the axis.")
-
-
-def _default_axes() -> list[Axis]:
-    # Sequence of the 2018 campaign (reconstructed from contemporaneous reporting; see ODD):
-    # east (Busra al-Harir, Lajat) from June 19, south-east to the Jordanian border from about
-    # July 1, the western countryside from about July 9, Quneitra and the Yarmouk basin later.
-    return [
-        Axis(name="east", lat=32.84, lon=36.35, radius_km=22.0, from_day=0.0, weight=1.0),
-        Axis(name="border", lat=32.58, lon=36.22, radius_km=18.0, from_day=12.0, weight=1.0),
-        Axis(name="west", lat=32.74, lon=36.05, radius_km=20.0, from_day=20.0, weight=1.0),
-        Axis(name="quneitra", lat=33.05, lon=35.90, radius_km=20.0, from_day=26.0, weight=1.0),
-        Axis(name="yarmouk", lat=32.76, lon=35.93, radius_km=12.0, from_day=33.0, weight=1.0),
-    ]
+    source: str = Field("", description="Where this part of the plan comes from (citation).")
 
 
 class RegimeParams(Group):
@@ -127,8 +118,19 @@ class RegimeParams(Group):
                              desc="Capture hazard per unit of excess ground pressure.")
     front_km: float = param(10.0, 1.0, 50.0, unit="km",
                             desc="A rebel town within this distance of a regime-held one is on the front.")
-    axes: list[Axis] = Field(default_factory=_default_axes,
-                             description="Offensive axes, opened in sequence.")
+    axes: list[Axis] = Field(default_factory=list,
+                             description="The plan's dated offensive axes (a case's scenario "
+                                         "gives them with sources); see continue_offensive.")
+    continue_offensive: bool = param(True, unit="flag",
+                                     desc="After the dated axes, the offensive moves on to the "
+                                          "remaining rebel areas until all are taken or settled.")
+    next_axis_days: float = param(2.0, 0.0, 60.0, unit="d",
+                                  desc="Pause between clearing the open axes and opening the next.")
+    auto_axis_radius_km: float = param(20.0, 1.0, 200.0, unit="km",
+                                       desc="Reach of an axis the continuing offensive opens.")
+    auto_axis_weight: float = param(1.5, 0.0, 10.0, unit="ratio",
+                                    desc="Weight of an axis the continuing offensive opens "
+                                         "(forces concentrated on the last pockets).")
     bombardment_capacity: float = param(40.0, 0.0, 1000.0, unit="strikes/d", prior=(10.0, 120.0),
                                         desc="Air strikes, barrel bombs and missiles per day, baseline.")
     bombardment_scale: float = param(1.0, 0.0, 10.0, unit="ratio",
@@ -139,10 +141,15 @@ class RegimeParams(Group):
                                desc="Bombardment level while comprehensive talks run (days of calm).")
     halt_level: float = param(0.02, 0.0, 1.0, unit="ratio",
                               desc="Bombardment level after rebels return to talks (strikes halted).")
+    ultimatum_factor: float = param(2.0, 1.0, 20.0, unit="ratio", prior=(1.0, 6.0),
+                                    desc="Bombardment multiplier on towns offered local terms "
+                                         "that have not settled (the ultimatum's coercion).")
+    priority_base: float = param(0.05, 0.0, 20.0, unit="weight",
+                                 desc="Strike priority of a rebel town far from every open axis.")
     priority_front: float = param(2.0, 0.0, 20.0, unit="weight",
-                                  desc="Strike priority of towns on the front.")
+                                  desc="Strike priority of towns on the front (times the axis weight).")
     priority_strategic: float = param(2.0, 0.0, 20.0, unit="weight",
-                                      desc="Strike priority of strategic towns (crossing, capital).")
+                                      desc="Strike priority of strategic towns (times the axis weight).")
     priority_axis: float = param(4.0, 0.0, 50.0, unit="weight",
                                  desc="Strike priority of towns near an open offensive axis.")
     corridors_open: bool = param(False, unit="flag",
@@ -157,6 +164,10 @@ class MediatorParams(Group):
                                desc="Safe passage to opposition territory elsewhere is offered.")
     guarantees: float = param(0.2, 0.0, 1.0, unit="ratio",
                               desc="Credibility of the mediator's guarantees (0 none, 1 full).")
+    offers_from_day: float = param(0.0, 0.0, 365.0, unit="d", prior=(3.0, 14.0),
+                                   desc="Day the mediator starts offering towns local terms.")
+    offer_reach: float = param(0.3, 0.0, 10.0, unit="weight",
+                               desc="Weight of the open axes at which a town receives the terms.")
     open_share: float = param(0.6, 0.0, 1.0, unit="ratio", prior=(0.3, 0.8),
                               desc="Share of negotiable rebel towns settled when comprehensive talks open.")
     round_hours: float = param(12.0, 1.0, 240.0, unit="h", desc="Time between offers in talks.")

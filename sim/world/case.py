@@ -80,6 +80,11 @@ class World:
                 return i
         raise ValueError(f"unknown town '{town}'")
 
+    def zone_point_distance_km(self, zone: str) -> np.ndarray:
+        """Distance from every town to a zone's representative point (where people gather)."""
+        return haversine_km(self.lat, self.lon, np.float64(self.zone_lat[zone]),
+                            np.float64(self.zone_lon[zone]))
+
     def zone_distance_km(self, zone: str) -> np.ndarray:
         """Distance from every town to a zone: its border line if known, else its point."""
         line = {"jordan_border": "jordan", "golan_frontier": "golan"}.get(zone)

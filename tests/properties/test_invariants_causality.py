@@ -119,3 +119,56 @@ def test_towns_under_ceasefire_are_never_struck_or_taken_by_force(sc, seed):
         assert not taken.any(), [m.world.town_id[i] for i in np.flatnonzero(taken)]
 
     run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_no_local_deal_before_the_town_was_offered_terms(sc, seed):
+    offered_day: dict[str, float] = {}
+
+    def check(m, before: Snap, after: Snap) -> None:
+        for day, kind, _actor, target, _detail in m.events[before.n_events:]:
+            if kind == "local_offer":
+                assert day >= m.params.mediator.offers_from_day
+                assert target not in offered_day  # a town is offered once
+                offered_day[target] = day
+            elif kind == "local_deal":
+                town = _actor
+                assert town in offered_day and offered_day[town] <= day, (town, day)
+        # local talks only where terms were offered
+        negotiating = after.control == Control.NEGOTIATING
+        local = negotiating & ~np.isinf(m.local_deal_day)
+        assert m.offered[local].all()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_nobody_reaches_government_areas_while_the_corridors_are_closed(sc, seed):
+    def check(m, before: Snap, after: Snap) -> None:
+        T = m.world.n_towns
+        arrived = (after.loc == T + C.REGIME_AREA) & (before.loc != T + C.REGIME_AREA)
+        if not m.params.regime.corridors_open:
+            assert not arrived.any()
+
+    run_checked(sc, seed, check)
+
+
+@given(scenarios(), seeds())
+def test_the_offensive_moves_on_only_after_the_plan_and_never_during_talks(sc, seed):
+    from sim.agents.regime import CONTINUE_IN
+
+    def check(m, before: Snap, after: Snap) -> None:
+        opened = [e for e in m.events[before.n_events:] if e[1] == "axis_opened"]
+        if not opened:
+            return
+        p = m.params.regime
+        assert p.continue_offensive and p.ground_capacity > 0
+        last_plan = max((a.from_day for a in p.axes), default=0.0)
+        for day, *_ in opened:
+            assert day >= last_plan
+        # the decision is taken before this tick's talks move
+        assert before.state in CONTINUE_IN
+        focus = [i for i, _ in m.regime.auto_axes]
+        assert len(focus) == len(set(focus))  # never twice at the same town
+
+    run_checked(sc, seed, check)

@@ -128,12 +128,15 @@ def _baseline() -> str:
 
 def test_regression_tiny_axis_radius_and_defence_give_finite_capture_hazards():
     """Found by the suite: radius_km and defence just above 0 overflowed (and 0 * inf = NaN)."""
-    from sim.rules.territory import axis_weight, capture_probability
+    from sim.rules.offensive import axis_weight
+    from sim.rules.territory import capture_probability
     from sim.world.case import haversine_km
 
     ax = Axis(name="a", lat=33.0, lon=36.0, radius_km=2.2250738585072014e-308, from_day=0.0,
               weight=0.0)
-    w = axis_weight(0.0, np.array([32.9, 33.0]), np.array([36.1, 36.0]), [ax], haversine_km)
+    d = haversine_km(np.array([32.9, 33.0]), np.array([36.1, 36.0]), np.float64(ax.lat),
+                     np.float64(ax.lon))
+    w = axis_weight([d], [ax.radius_km], [ax.weight], 2)
     assert np.isfinite(w).all()
     p = capture_probability(np.array([0.0, 1.0, 1.0]), np.array([1.0, 1.0, 0.0]),
                             np.array([1e-308, 1e-308, 1e-308]), 1.6, 0.0, 0.25)
