@@ -25,14 +25,20 @@ yields at least 45 rebel-held localities. Both thresholds give the SAME 30 GeoNa
 (27 after dropping the three in the Israeli-occupied Golan; 17 rebel-held non-Khalid,
 counting Daraa city's rebel half, plus 2 Jaish Khalid), so neither passes that test and the
 script keeps 1000, the specified threshold (500 would add nothing). The shortfall is made up by the
-hand-entered towns below (HAND_TOWNS): 50 rebel-held non-Khalid localities in total.
+hand-entered towns below (HAND_TOWNS, ADDED_TOWNS): 51 rebel-held non-Khalid localities in
+total.
 
-Population: GeoNames figures are old (2004 census) and many are 0. Zeros (and hand-entered
-towns) are imputed with the 25th percentile of the non-zero GeoNames populations of the whole
-case (both governorates pooled); then everything is scaled by one factor so that the rebel-held localities
+Population (see ATTRIBUTION.md for the sources and counts): every town gets a 2004-equivalent
+figure, in this order of preference: the CBS 2004 census figure quoted by a cited page
+(POPULATION_SOURCES; Daraa city's split 50/50 between its two rows), a later pre-war estimate
+brought back to 2004 by the governorate's growth, the GeoNames figure, or an imputation
+(impute_populations: the median of the sourced towns of the same size class, sub-district
+seat or village, bounded by what the CBS 2004 sub-district / governorate totals leave for the
+unsourced towns). Then one factor scales everything so that the rebel-held localities
 (including the Khalid-held Yarmouk basin) sum to exactly 750,000 (UN estimate for the
 rebel-held south, June 2018), rounded to integers by largest remainder. The Nasib/Jaber
-border crossing is a facility, not a settlement: its population is fixed at 0.
+border crossing is a facility, not a settlement: its population is fixed at 0. The script
+prints the population by region (east/centre/west Daraa, Quneitra, Yarmouk basin).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import csv
 import json
 import math
 import sqlite3
+import statistics
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -106,6 +113,7 @@ GEONAMES_CONTROL: dict[str, Any] = {
 }
 
 DARAA_CITY_GEONAMEID = 170905
+DARAA_SPLIT_IDS = ("daraa_al_balad", "daraa_al_mahatta")
 
 # --------------------------------------------------------------------------------------
 # HAND-ENTERED: Daraa city split into its two halves; GeoNames population split 50/50.
@@ -301,6 +309,152 @@ HAND_TOWNS: dict[str, Any] = {
 }
 
 # --------------------------------------------------------------------------------------
+# HAND-ENTERED: towns added in the population revision (2004 population above ~5,000,
+# figure and coordinates from a source). Same tuple layout as HAND_TOWNS. Control on
+# 2018-06-19 per SRC_CONTROL; each row's own note says how sure that is.
+# --------------------------------------------------------------------------------------
+ADDED_TOWNS: dict[str, Any] = {
+    "source": (
+        "hand-entered; coordinates from the Wikipedia article named in POPULATION_SOURCES; "
+        "control: " + SRC_CONTROL
+    ),
+    "rows": [
+        # Umm Walad: infobox 32°39'28"N 36°25'55"E; north-east of al-Musayfirah, in the
+        # rebel-held eastern countryside before the offensive (control: author's reading of
+        # pre-offensive control maps; not checked against a dated map).
+        ("umm_walad", "Umm Walad", "Daraa", 32.65778, 36.43194, "rebel", "joint_command", "none"),
+    ],
+}
+
+# Wikipedia pages are cited by title and by the copy that was read (several are mirrors of
+# the English article; the figure is the article's, which cites CBS, "General Census of
+# Population and Housing 2004", Daraa/Quneitra Governorate tables).
+WIKI = "Wikipedia (CC BY-SA)"
+
+# --------------------------------------------------------------------------------------
+# HAND-ENTERED: pre-war populations found for towns of the table, keyed by town_id.
+# Value: (figure, year, kind, source). kind:
+#   census_2004          the CBS 2004 census figure as quoted by the cited page;
+#   census_2004_derived  computed from CBS 2004 figures quoted on the cited page;
+#   estimate             a later pre-war figure (not a census); converted to a 2004
+#                        equivalent with DARAA_GOVERNORATE_POP (see estimate_to_2004).
+# Daraa city (97,969) is split 50/50 between its two rows, as GeoNames' figure was before.
+# Nothing published after the 5 July 2018 cut-off is used (BRIEF: forecasts are blind).
+# --------------------------------------------------------------------------------------
+POPULATION_SOURCES: dict[str, tuple[int, int, str, str]] = {
+    "daraa_al_balad": (97969, 2004, "census_2004",
+                       f"{WIKI} 'Daraa' (city 97,969; half assigned to each row) "
+                       "http://en.wikipedia.org/wiki/Daraa"),
+    "daraa_al_mahatta": (97969, 2004, "census_2004",
+                         f"{WIKI} 'Daraa' (city 97,969; half assigned to each row) "
+                         "http://en.wikipedia.org/wiki/Daraa"),
+    "busra_ash_sham": (19683, 2004, "census_2004",
+                       f"{WIKI} 'Bosra', copy at "
+                       "http://theinfolist.com/php/SummaryGet.php?FindGo=Bosra "
+                       "(GeoNames' 1,000 is wrong)"),
+    "busra_al_harir": (13315, 2004, "census_2004",
+                       f"{WIKI} 'Buser al-Harir' https://en.wikipedia.org/wiki/Buser_al-Harir"),
+    "al_hirak": (20760, 2004, "census_2004",
+                 f"{WIKI} 'Al-Hirak, Daraa' https://en.wikipedia.org/wiki/Al-Hirak,_Daraa"),
+    "al_musayfirah": (10466, 2004, "census_2004",
+                      f"{WIKI} 'Al-Musayfirah' https://en.wikipedia.org/wiki/Al-Musayfirah"),
+    "umm_walad": (7547, 2004, "census_2004",
+                  f"{WIKI} 'Umm Walad', source copy at https://mediated.wiki/source/umm_walad"),
+    "khirbat_ghazalah": (16240, 2004, "census_2004",
+                         f"{WIKI} 'Khirbet Ghazaleh', copy at "
+                         "http://twiki.owiki.org/wiki/Khirbet_Ghazaleh"),
+    "ghasam": (3666, 2004, "census_2004",
+               f"{WIKI} 'Ghasm' (Scots edition) https://sco.wikipedia.org/wiki/Ghasm"),
+    "saida": (11215, 2004, "census_2004",
+              f"{WIKI} 'Saida, Syria', copy at http://cryer.org.uk/Saida,_Syria"),
+    "nuaymah": (7472, 2004, "census_2004",
+                "Mokhayyam, 'تجمع النعيمة' (al-Naimah; quotes the CBS 2004 census) "
+                "https://mokhayyam.com/ar/article/811"),
+    "dail": (29408, 2004, "census_2004",
+             f"{WIKI} 'Da'el', copy at https://hessslslslsls.azureedge.net/wiki/Da%27il"),
+    "ibta": (14283, 2004, "census_2004_derived",
+             f"{WIKI} 'Da'el': Da'el sub-district 43,691 holds only Da'el (29,408) and "
+             "Abtaa (Ibta'), so Ibta' = 43,691 - 29,408; "
+             "https://hessslslslsls.azureedge.net/wiki/Da%27il"),
+    "inkhil": (31258, 2004, "census_2004",
+               f"{WIKI} 'Inkhil', copy at http://w.owiki.org/wiki/Inkhil"),
+    "al_muzayrib": (12640, 2004, "census_2004",
+                    f"{WIKI} 'Muzayrib' https://en.wikipedia.org/wiki/Muzayrib"),
+    "tasil": (15985, 2004, "census_2004",
+              f"{WIKI} 'Tasil', copy at https://zims-en.kiwix.campusafrica.gos.orange.com/"
+              "wikipedia_en_all_nopic/A/Tasil"),
+    "nafiah": (2673, 2004, "census_2004",
+               f"{WIKI} 'Nafia', copy at "
+               "https://friendlywiki.com/article/index.php?title=Nafia"),
+    "kafr_nasij": (2381, 2004, "census_2004",
+                   f"{WIKI} 'Kafr Nasij', copy at https://friendlywiki.com/article/"
+                   "index.php?title=Kafr_Nasij"),
+    "al_qunaytirah": (153, 2004, "census_2004",
+                      f"{WIKI} 'Quneitra' (destroyed city: 153; GeoNames' 36,143 is not a "
+                      "2004 figure) https://en.wikipedia.org/wiki/Quneitra?oldid=749287116"),
+    "karak_al_sharqi": (8852, 2010, "estimate",
+                        "Wikipedia (de) 'al-Karak (Syrien)' ('Stand 2010': 8,852) "
+                        "https://de.m.wikipedia.org./wiki/Al-Karak_(Syrien)"),
+    "ghariyah_al_gharbiyah": (15000, 2017, "estimate",
+                              "eSyria (May 2017), head of the town council: 'about 15,000' "
+                              "http://www.esyria.sy/edaraa/__emailstory.php?site=daraa&"
+                              "filename=201705051153142"),
+}
+
+# Daraa Governorate totals used to bring a later pre-war estimate back to 2004:
+# 2004 census 843,478; 2010 estimate 998,000; 2011 estimate 1,027,000 (Wikipedia 'Daraa
+# Governorate'). Estimates dated after 2011 are treated as 2011 (no later official figure).
+DARAA_GOVERNORATE_POP: dict[int, int] = {2004: 843478, 2010: 998000, 2011: 1027000}
+
+# --------------------------------------------------------------------------------------
+# HAND-ENTERED: CBS 2004 totals of sub-districts (keyed by the geoBoundaries/OCHA polygon
+# name, whose admin-3 units are the CBS nawahi) and of Quneitra Governorate.
+# Value: (total, number of localities or None when the page does not say, source).
+# --------------------------------------------------------------------------------------
+AREA_TOTALS_2004: dict[str, tuple[int, int | None, str]] = {
+    "Dar'a": (146481, 8, f"{WIKI} 'Daraa' http://en.wikipedia.org/wiki/Daraa"),
+    "Busra Esh-Sham": (33839, 9, f"{WIKI} 'Bosra' (copy at theinfolist.com)"),
+    "Mseifra": (32473, 4, f"{WIKI} 'Al-Musayfirah'"),
+    "Da'el": (43691, 2, f"{WIKI} 'Da'el'"),
+    "Hrak": (40979, 6, f"{WIKI} 'Al-Hirak, Daraa'"),
+    "Tassil": (17778, 3, f"{WIKI} 'Tasil'"),
+    "Mzeireb": (72625, 9, f"{WIKI} 'Muzayrib'"),
+    "Ash-Shajara": (34206, 16, "Wikipedia (ar) 'ناحية الشجرة' (16 localities listed) "
+                    "https://3rabica.org/index.php?mobileaction=toggle_view_mobile&title="
+                    "%D9%86%D8%A7%D8%AD%D9%8A%D8%A9_%D8%A7%D9%84%D8%B4%D8%AC%D8%B1%D8%A9"),
+    "Izra'": (56760, None, f"{WIKI} 'Izra' District' https://en.wikipedia.org/wiki/Izra'_District"),
+    "Jasim": (39624, None, f"{WIKI} 'Izra' District'"),
+    "Nawa": (57404, None, f"{WIKI} 'Izra' District'"),
+    "Sheikh Miskine": (34370, None, f"{WIKI} 'Izra' District'"),
+}
+
+# Governorate totals for the same residual rule (only where it binds: Quneitra, whose table
+# rows are few and mostly unsourced). Quneitra Governorate: 0.4% of the 2004 census total of
+# 17,920,844 (CBS Statistical Abstract 2009, table 6/2,
+# http://cbssyr.sy/yearbook/2009/Data-Chapter2/TAB-6-2-2009.htm); the share is rounded to
+# 0.1%, so this total is approximate (about +-9,000).
+GOVERNORATE_TOTALS_2004: dict[str, tuple[int, str]] = {
+    "Quneitra": (71683, "CBS Statistical Abstract 2009 table 6/2: 0.4% of 17,920,844"),
+}
+
+# Localities outside the table with a sourced 2004 census figure; they only enter the
+# sub-district residuals below. (town, sub-district polygon, population, source)
+OTHER_LOCALITIES_2004: list[tuple[str, str, int, str]] = [
+    ("al-Sahwah", "Mseifra", 3950, f"{WIKI} 'Al-Sahwah' (copy at jmediawiki.org)"),
+    ("Ma'ariya", "Ash-Shajara", 1083, f"{WIKI} 'Ma'ariya' (copy at wiki.riteme.site)"),
+]
+
+# Seats of sub-districts (nawahi) in the table; they form their own size class for the
+# imputation. The two governorate capitals' rows are excluded from the class median.
+SUBDISTRICT_SEATS: set[str] = {
+    "daraa_al_balad", "daraa_al_mahatta", "busra_ash_sham", "al_musayfirah", "dail",
+    "al_hirak", "tasil", "al_muzayrib", "ash_shajarah", "izra", "jasim", "nawa",
+    "shaykh_miskin", "khirbat_ghazalah", "al_jizah", "as_sanamayn", "ghabaghib",
+    "mismiyah", "khan_arnabah", "al_qunaytirah", "baath_city",
+}
+CAPITAL_ROWS: set[str] = {"daraa_al_balad", "daraa_al_mahatta", "al_qunaytirah", "baath_city"}
+
+# --------------------------------------------------------------------------------------
 # HAND-ENTERED: border polylines (lat, lon), ordered.
 # --------------------------------------------------------------------------------------
 BORDERS: dict[str, Any] = {
@@ -409,7 +563,11 @@ class Town:
     strategic: str
     source: str
     subdistrict: str = ""
-    imputed: float = 0.0
+    basis: float = 0.0  # 2004-equivalent weight that the scaling turns into `population`
+    census_2004: str = ""
+    method: str = ""  # census_2004 | census_2004_derived | estimate | geonames | imputed | facility
+    pop_year: str = ""
+    pop_source: str = ""
     population: int = 0
 
 
@@ -520,17 +678,10 @@ def build_towns(places: list[dict[str, Any]]) -> list[Town]:
                 f"{SRC_GEONAMES}; control: {GEONAMES_CONTROL['source']}",
             )
         )
-    for tid, name, gov, lat, lon, ctl, fac, strat in HAND_TOWNS["rows"]:
-        towns.append(Town(tid, name, lat, lon, gov, "", "", ctl, fac, strat, HAND_TOWNS["source"]))
+    for hand in (HAND_TOWNS, ADDED_TOWNS):
+        for tid, name, gov, lat, lon, ctl, fac, strat in hand["rows"]:
+            towns.append(Town(tid, name, lat, lon, gov, "", "", ctl, fac, strat, hand["source"]))
     return towns
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolation percentile (same as numpy's default), q in [0, 100]."""
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def largest_remainder(weights: list[float], total: int) -> list[int]:
@@ -545,31 +696,140 @@ def largest_remainder(weights: list[float], total: int) -> list[int]:
     return floors
 
 
-def assign_population(towns: list[Town], places: list[dict[str, Any]]) -> dict[str, float]:
-    """Impute zeros (P25 of all non-zero GeoNames populations of the case), scale rebels to 750k.
+def estimate_to_2004(figure: float, year: int) -> float:
+    """A later pre-war Daraa estimate brought back to 2004 by the governorate's growth."""
+    ref = DARAA_GOVERNORATE_POP[min(year, 2011)]
+    return figure * DARAA_GOVERNORATE_POP[2004] / ref
 
-    The percentile is pooled over both governorates: Quneitra has only two non-zero places,
-    whose P25 (about 17,000) would give every small Quneitra village a town's population.
-    """
-    nz = [float(c["population"]) for c in places if c["population"] > 0]
-    pooled = percentile(nz, 25)
-    p25: dict[str, float] = {gov: pooled for gov in GOVERNORATES.values()}
+
+def set_known_populations(towns: list[Town]) -> None:
+    """Fill basis/method/source of every town that has a figure (sourced, or GeoNames)."""
     for t in towns:
         raw = int(t.geonames_population or 0)
         if t.strategic == "border_crossing":
-            t.imputed = 0.0
-        else:
-            t.imputed = float(raw) if raw > 0 else p25[t.governorate]
+            t.basis, t.method = 0.0, "facility"
+            t.pop_source = "border facility, not a settlement: population fixed at 0"
+        elif t.town_id in POPULATION_SOURCES:
+            figure, year, kind, src = POPULATION_SOURCES[t.town_id]
+            t.method, t.pop_year, t.pop_source = kind, str(year), src
+            if kind == "estimate":
+                t.basis = estimate_to_2004(figure, year)
+                t.pop_source += f"; as 2004: {figure:,} x {DARAA_GOVERNORATE_POP[2004]:,} / " \
+                    f"{DARAA_GOVERNORATE_POP[min(year, 2011)]:,} (Daraa Governorate growth)"
+            else:
+                if t.town_id in DARAA_SPLIT_IDS:  # the city's figure, split like GeoNames'
+                    figure = raw
+                t.basis = float(figure)
+                t.census_2004 = str(figure)
+        elif raw > 0:
+            t.basis, t.method, t.pop_year = float(raw), "geonames", "2004"
+            t.pop_source = SRC_GEONAMES + " (GeoNames figure; not checked against the census)"
+
+
+def locality_count(rows: list[Town]) -> int:
+    """Distinct localities among rows (Daraa city's two halves are one locality)."""
+    return len({"daraa_city" if t.town_id in DARAA_SPLIT_IDS else t.town_id for t in rows})
+
+
+def impute_populations(towns: list[Town]) -> dict[str, float]:
+    """Impute a 2004 figure for towns without one; the rule is stated in ATTRIBUTION.md.
+
+    Size class: the median of the sourced figures of the table's sub-district seats
+    (governorate capitals excluded) or of its other localities ("villages"). Where the
+    sub-district's 2004 total T is known, the residual R = T - (known localities in it) caps
+    the unsourced towns: if the number N of localities is known, R is shared among the
+    unsourced towns and the N - known - unsourced unlisted localities in proportion to
+    their class medians (unlisted localities count as villages); if N is unknown, each
+    unsourced town gets min(class median, its proportional share of R). A governorate
+    total (Quneitra) caps the same way after that.
+    """
+    known = [t for t in towns if t.method in ("census_2004", "census_2004_derived", "geonames")]
+    seat = statistics.median(
+        t.basis for t in known if t.town_id in SUBDISTRICT_SEATS and t.town_id not in CAPITAL_ROWS
+    )
+    village = statistics.median(t.basis for t in known if t.town_id not in SUBDISTRICT_SEATS)
+    todo = [t for t in towns if not t.method]
+    base = {t.town_id: seat if t.town_id in SUBDISTRICT_SEATS else village for t in todo}
+    for t in todo:
+        cls = "seat" if t.town_id in SUBDISTRICT_SEATS else "village"
+        t.basis, t.method = base[t.town_id], "imputed"
+        t.pop_source = f"imputed: median of sourced {cls}s {base[t.town_id]:,.1f}"
+    for sd, (total, n_loc, src) in AREA_TOTALS_2004.items():
+        rows = [t for t in towns if t.subdistrict == sd and t.method != "facility"]
+        have = [t for t in rows if t.method != "imputed"]
+        others = [o for o in OTHER_LOCALITIES_2004 if o[1] == sd]
+        open_rows = [t for t in rows if t.method == "imputed"]
+        if not open_rows:
+            continue
+        residual = total - sum(t.basis for t in have) - sum(o[2] for o in others)
+        n_have = locality_count(have) + len(others)
+        if residual <= 0:
+            raise SystemExit(f"{sd}: known localities exceed the 2004 total {total}")
+        weights = sum(base[t.town_id] for t in open_rows)
+        if n_loc is not None:
+            unlisted = n_loc - n_have - len(open_rows)
+            if unlisted < 0:
+                raise SystemExit(f"{sd}: more localities in the table than the census lists")
+            weights += unlisted * village
+        for t in open_rows:
+            share = residual * base[t.town_id] / weights
+            t.basis = share if n_loc is not None else min(t.basis, share)
+            t.pop_source += (
+                f"; sub-district {sd} 2004 total {total:,} ({src}), residual {residual:,.0f} "
+                + (f"shared with {unlisted} unlisted localities" if n_loc is not None
+                   else "as a cap")
+                + f" -> {t.basis:,.1f}"
+            )
+    for gov, (total, src) in GOVERNORATE_TOTALS_2004.items():
+        rows = [t for t in towns if t.governorate == gov and t.method != "facility"]
+        open_rows = [t for t in rows if t.method == "imputed"]
+        residual = total - sum(t.basis for t in rows if t.method != "imputed")
+        weights = sum(base[t.town_id] for t in open_rows)
+        for t in open_rows:
+            share = residual * base[t.town_id] / weights
+            if share < t.basis:
+                t.basis = share
+                t.pop_source += (
+                    f"; capped by {gov} Governorate 2004 total {total:,} ({src}), "
+                    f"residual {residual:,.0f} -> {t.basis:,.1f}"
+                )
+    return {"seat_median": seat, "village_median": village}
+
+
+def assign_population(towns: list[Town]) -> dict[str, float]:
+    """Sourced/imputed 2004 figures, then one factor so the rebel-held towns sum to 750,000."""
+    set_known_populations(towns)
+    stats = impute_populations(towns)
     rebels = [t for t in towns if t.controller == "rebel"]
     regime = [t for t in towns if t.controller == "regime"]
-    factor = REBEL_POPULATION_TOTAL / sum(t.imputed for t in rebels)
+    factor = REBEL_POPULATION_TOTAL / sum(t.basis for t in rebels)
     for group, total in (
         (rebels, REBEL_POPULATION_TOTAL),
-        (regime, round(sum(t.imputed for t in regime) * factor)),
+        (regime, round(sum(t.basis for t in regime) * factor)),
     ):
-        for t, pop in zip(group, largest_remainder([t.imputed for t in group], total), strict=True):
+        for t, pop in zip(group, largest_remainder([t.basis for t in group], total), strict=True):
             t.population = pop
-    return {"factor": factor, **{f"p25_{g}": v for g, v in p25.items()}}
+    return {"factor": factor, **stats}
+
+
+REGIONS = (
+    "Daraa east (lon > 36.2)",
+    "Daraa city and centre (36.08 < lon <= 36.2)",
+    "Daraa west (lon <= 36.08)",
+    "Quneitra",
+    "Yarmouk basin (Khalid)",
+)
+
+
+def region(faction: str, governorate: str, lon: float) -> str:
+    """Reporting region of a town (summary only; the model does not use it)."""
+    if faction == "khalid":
+        return REGIONS[4]
+    if governorate == "Quneitra":
+        return REGIONS[3]
+    if lon > 36.2:
+        return REGIONS[0]
+    return REGIONS[1] if lon > 36.08 else REGIONS[2]
 
 
 def geodesic_km2(geom: BaseGeometry) -> float:
@@ -644,6 +904,11 @@ def write_towns(towns: list[Town]) -> None:
         "faction",
         "strategic",
         "source",
+        "census_2004",
+        "population_basis",
+        "population_method",
+        "population_year",
+        "population_source",
     ]
     rows = [
         [
@@ -660,6 +925,11 @@ def write_towns(towns: list[Town]) -> None:
             t.faction,
             t.strategic,
             t.source,
+            t.census_2004,
+            f"{t.basis:.1f}",
+            t.method,
+            t.pop_year,
+            t.pop_source,
         ]
         for t in towns
     ]
@@ -715,7 +985,7 @@ def main() -> None:
             )
         t.subdistrict = sd.name
 
-    stats = assign_population(towns, places)
+    stats = assign_population(towns)
     write_towns(towns)
     totals = write_subdistricts(subs)
     write_borders_and_zones()
@@ -732,6 +1002,15 @@ def main() -> None:
         f"regime population={sum(t.population for t in towns if t.controller == 'regime')}"
     )
     print("imputation/scale: " + ", ".join(f"{k}={v:.3f}" for k, v in stats.items()))
+    methods = sorted({t.method for t in towns})
+    print("population_method: " + ", ".join(
+        f"{m}={sum(t.method == m for t in towns)}" for m in methods))
+    print(f"{'region':46s} {'rebel':>8s} {'regime':>8s} {'towns':>5s}")
+    for r in REGIONS:
+        here = [t for t in towns if region(t.faction, t.governorate, t.lon) == r]
+        reb = sum(t.population for t in here if t.controller == "rebel")
+        reg = sum(t.population for t in here if t.controller == "regime")
+        print(f"{r:46s} {reb:8d} {reg:8d} {len(here):5d}")
     print("area km2: " + ", ".join(f"{k}={v:.1f}" for k, v in totals.items()))
     print(f"geojson bytes={(OUT / 'subdistricts.geojson').stat().st_size}")
     assert sum(t.population for t in rebel) == REBEL_POPULATION_TOTAL

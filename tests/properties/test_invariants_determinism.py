@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,7 +101,7 @@ def test_outputs_do_not_depend_on_the_order_towns_are_created_in(tmp_path):
     Every random draw is vectorised over towns, so a permutation gives each town other numbers
     and an exact match is impossible; the mean daily displaced share over 12 seeds agrees within
     4.5% of the population (3 s.e. of the difference: one run's s.d. at day 16 is about 3.5%),
-    and the deterministic quantities (population, area) exactly.
+    and the deterministic quantities agree (population exactly, area share up to float rounding).
     """
     import shutil
 
@@ -133,5 +134,7 @@ def test_outputs_do_not_depend_on_the_order_towns_are_created_in(tmp_path):
         return np.mean(out, axis=0), first
 
     (a, a0), (b, b0) = curves(sc, worlds[0]), curves(rev, worlds[1])
-    assert a0["alive"] == b0["alive"] and a0["regime_share_area"] == b0["regime_share_area"]
+    # the area share is a float sum over towns: reversing them may move its last bit
+    assert a0["alive"] == b0["alive"]
+    assert a0["regime_share_area"] == pytest.approx(b0["regime_share_area"], rel=1e-12, abs=0.0)
     assert float(np.abs(a - b).max()) <= 0.045, np.round(a - b, 3)
