@@ -336,8 +336,10 @@ class NegotiationModel(mesa.Model):
         threat = bombardment.local_intensity(self.intensity, kernel)
         zone_threat = bombardment.local_intensity(self.intensity, zone_kernel)
         b_front = fp.b_front if self.params.regime.ground_capacity > 0 else 0.0  # no offensive
-        p_flee = flight.flight_probability(threat, self.d_regime, self.axis_w, fp.b0, fp.b_strike,
-                                           b_front, fp.front_scale_km, self.dt_days)
+        ultimatum = (self.offered & territory.rebel_side(self.control)).astype(np.float64)
+        p_flee = flight.flight_probability(threat, self.d_regime, self.axis_w, ultimatum, fp.b0,
+                                           fp.b_strike, b_front, fp.front_scale_km, fp.b_offer,
+                                           self.dt_days)
         p_flee = np.where(territory.rebel_side(self.control), p_flee, 0.0)
         quiet = returns.quiet_towns(self.last_strike_day, w.dist_km, day, rp.quiet_days,
                                     rp.quiet_radius_km)

@@ -2,7 +2,8 @@
 
 Flight hazard of a household at home in town i (Davenport, Moore & Poe 2003)::
 
-    h_i = 1 - exp(-(b0 + b_strike * L_i + b_front * A_i * exp(-d_front_i / front_scale_km)) * dt)
+    h_i = 1 - exp(-(b0 + b_strike * L_i + b_front * A_i * exp(-d_front_i / front_scale_km)
+                    + b_offer * U_i) * dt)
 
 ``L_i`` is the strike threat felt at i (intensities of all towns through an exponential kernel
 of ``flight.kernel_km``), ``d_front_i`` the distance to the nearest regime-side town and
@@ -22,7 +23,9 @@ border zone that comes under fire stops drawing people. Choice probabilities are
 U. Travel takes ``ceil(d / speed_km_per_day / dt)`` ticks. Closed borders stop people at the
 border.
 
-Parameters: ``flight.*``. Calibrated by: 320,000 displaced by the day of the article (article
+Parameters: ``flight.*``. Calibrated by: the surge of displacement that came with the
+ultimatums (62-66,000 displaced on 28 June, 160,000 a day later: seeds/record.toml) for
+``b_offer``; 320,000 displaced by the day of the article (article
 line 27), many to the Jordanian border or near the Golan (line 27), people streaming into
 olive groves and fields (line 20), families more than a week on the border (line 30).
 """
@@ -36,12 +39,12 @@ DESTINATIONS = ("jordan_border", "golan_frontier", "fields", "regime_area", "tow
 D_JORDAN, D_GOLAN, D_FIELDS, D_REGIME, D_TOWN = range(5)
 
 
-def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, axis_w: np.ndarray, b0: float,
-                       b_strike: float, b_front: float, front_scale_km: float,
-                       dt_days: float) -> np.ndarray:
+def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, axis_w: np.ndarray,
+                       ultimatum: np.ndarray, b0: float, b_strike: float, b_front: float,
+                       front_scale_km: float, b_offer: float, dt_days: float) -> np.ndarray:
     """Per-tick probability that a household at home in each town flees."""
     front = np.exp(-np.where(np.isfinite(d_front_km), d_front_km, np.inf) / front_scale_km)
-    hazard = b0 + b_strike * threat + b_front * axis_w * front
+    hazard = b0 + b_strike * threat + b_front * axis_w * front + b_offer * ultimatum
     return 1.0 - np.exp(-hazard * dt_days)
 
 

@@ -273,6 +273,8 @@ class FlightParams(Group):
     b_front: float = param(0.06, 0.0, 5.0, unit="1/d", prior=(0.01, 0.2),
                            desc="Flight hazard next to the front, decaying with distance.")
     front_scale_km: float = param(6.0, 0.1, 100.0, unit="km", desc="Decay length of front threat.")
+    b_offer: float = param(0.0, 0.0, 5.0, unit="1/d", prior=(0.0, 0.5),
+                           desc="Flight hazard in a town holding the mediator's ultimatum, until it settles.")
     kernel_km: float = param(5.0, 0.1, 100.0, unit="km", desc="Decay length of strike threat.")
     speed_km_per_day: float = param(20.0, 1.0, 200.0, unit="km/d", desc="Travel speed of households.")
     c_dist: float = param(0.04, 0.0, 5.0, unit="1/km", desc="Disutility of distance to a destination.")
