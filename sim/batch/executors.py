@@ -9,19 +9,28 @@
 
 Each executor yields :class:`~sim.batch.worker.RunOutput` objects as runs finish, keeping only
 a bounded number of runs in flight, so a batch of any size needs bounded memory.
+
+Each also maps any picklable callable over items **in order** (:meth:`map_ordered`, used by
+``negsim calibrate``): results come back in the items' order whatever order they finish in,
+with a bounded number in flight; closing the iterator early cancels the items not started.
+An exception raised by the callable is raised by the iterator.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sim.batch.plan import RunSpec
 from sim.batch.worker import RunOutput, execute, watch_parent
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Executor(Protocol):
@@ -29,7 +38,35 @@ class Executor(Protocol):
 
     def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]: ...
 
+    def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
+                    in_flight: int | None = None) -> Iterator[R]: ...
+
     def close(self) -> None: ...
+
+
+_END = object()
+
+
+def _ordered(submit: Callable[[Any], Any], items: Iterable[Any], limit: int) -> Iterator[Any]:
+    """Submit items (``submit(item)`` -> a future with ``result()`` and ``cancel()``) keeping at
+    most ``limit`` in flight; yield their results in the items' order. Closing the generator
+    cancels the futures still pending."""
+    it = iter(items)
+    window: deque[Any] = deque()
+    try:
+        for item in it:
+            window.append(submit(item))
+            if len(window) >= limit:
+                break
+        while window:
+            res = window.popleft().result()
+            item = next(it, _END)
+            if item is not _END:
+                window.append(submit(item))
+            yield res
+    finally:
+        for fut in window:
+            fut.cancel()
 
 
 def default_workers() -> int:
@@ -48,6 +85,11 @@ class SerialExecutor:
     def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
         for spec in specs:
             yield execute(spec)
+
+    def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
+                    in_flight: int | None = None) -> Iterator[R]:
+        for item in items:
+            yield fn(item)
 
     def close(self) -> None:
         pass
@@ -105,6 +147,11 @@ class LocalExecutor:
                 yield fut.result() if exc is None else _pool_failure(spec, exc)
             fill()
 
+    def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
+                    in_flight: int | None = None) -> Iterator[R]:
+        """``fn`` (picklable: a module-level function) over ``items`` in this pool, in order."""
+        return _ordered(lambda item: self._pool.submit(fn, item), items, in_flight or self.in_flight)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -154,6 +201,12 @@ class DaskExecutor:
             finally:
                 fut.release()
             submit_one()
+
+    def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
+                    in_flight: int | None = None) -> Iterator[R]:
+        """``fn`` (picklable) over ``items`` on the cluster, in order."""
+        return _ordered(lambda item: self._client.submit(fn, item, pure=False), items,
+                        in_flight or self.in_flight)
 
     def close(self) -> None:
         self._client.close()
