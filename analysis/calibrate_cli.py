@@ -1,4 +1,5 @@
-"""The ``negsim calibrate`` command: fit the calibratable parameters to the article's figures."""
+"""The ``negsim calibrate`` command: fit the calibratable parameters to the article's figures and
+the public record."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from sim.errors import ScenarioError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "calibrate", help="fit the calibratable parameters to the article's figures (ABC-SMC)",
+        "calibrate", help="fit the calibratable parameters to the article and the record (ABC-SMC)",
         description="Fit the schema's calibratable parameters to the targets by ABC-SMC (pyabc), "
                     "pick the calibrated point, check it over replicates, and write "
                     "calibration/posterior.parquet, calibration/report.md (+ plots) and "
                     "scenarios/calibrated.toml.")
     p.add_argument("scenario", type=Path, help="scenario to calibrate, e.g. scenarios/baseline.toml")
-    p.add_argument("--targets", type=Path, default=Path("seeds/targets.toml"),
-                   help="targets file (default seeds/targets.toml)")
+    p.add_argument("--targets", type=Path, action="append", default=None, metavar="FILE",
+                   help="targets file; repeat for several, each file weighing equally in the distance "
+                        "(default: seeds/targets.toml and seeds/record.toml, the article and the record)")
     p.add_argument("--budget", type=int, default=400,
                    help="number of ABC simulations (default 400); the candidate selection and the "
                         "replicate check add candidates x select-reps + replicates more")
@@ -38,9 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cut each prior to [default / Z, default x Z] around the schema default (the hand "
                         "calibration; default 2); 0 keeps the schema's prior ranges")
     p.add_argument("--select-reps", type=int, default=8, help="replicates per candidate (default 8)")
-    p.add_argument("--procs", type=int, default=2,
-                   help="processes for candidate and replicate runs (default 2; the ABC itself runs "
-                        "in one process so that --seed reproduces it)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes for every simulation (default: all cores; 1 runs in "
+                        "this process); the result is the same for any number")
+    p.add_argument("--procs", type=int, dest="workers", help=argparse.SUPPRESS)  # the former name
+    p.add_argument("--scheduler", default=None,
+                   help="run the simulations on a Dask cluster: tcp://host:8786, or 'local' for a "
+                        "LocalCluster (workers must import sim and analysis and see the same files)")
+    p.add_argument("--horizon-days", type=float, default=None,
+                   help="days simulated by the ABC and candidate runs (default: the last day the "
+                        "targets need, plus one; a shorter horizon than a target needs is refused); "
+                        "the replicate check runs the scenario's horizon")
     p.add_argument("--population-scale", type=float, default=None,
                    help="override world.population_scale (for quick trials; default: the scenario's)")
     p.add_argument("--out", type=Path, default=Path("calibration"), help="output folder (default calibration/)")
@@ -52,10 +62,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from analysis.calibration import calibrate
 
-    for name in ("budget", "replicates", "candidates", "select_reps", "procs", "reps_per_particle"):
+    for name in ("budget", "replicates", "candidates", "select_reps", "reps_per_particle"):
         if getattr(args, name) < 1:
             raise ScenarioError(f"must be a positive integer, got {getattr(args, name)}",
                                 field="--" + name.replace("_", "-"))
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(f"must be a positive integer, got {args.workers}", field="--workers")
+    if args.horizon_days is not None and not 1 <= args.horizon_days <= 365:
+        raise ScenarioError(f"must be between 1 and 365 days, got {args.horizon_days:g}",
+                            field="--horizon-days")
     if args.seed < 0:
         raise ScenarioError("must be a non-negative integer", field="--seed")
     if args.prior_zoom != 0 and not args.prior_zoom > 1:
@@ -64,12 +79,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.population_scale is not None and not 0.001 <= args.population_scale <= 10:
         raise ScenarioError("must be between 0.001 and 10", field="--population-scale")
     command = "negsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
-    res = calibrate(args.scenario, args.targets, out_dir=args.out, scenario_out=args.scenario_out,
+    targets = args.targets or [Path("seeds/targets.toml"), Path("seeds/record.toml")]
+    res = calibrate(args.scenario, targets, out_dir=args.out, scenario_out=args.scenario_out,
                     budget=args.budget, seed=args.seed, population_size=args.population,
                     replicates=args.replicates, candidates=args.candidates,
-                    select_reps=args.select_reps, procs=args.procs,
+                    select_reps=args.select_reps, workers=args.workers, scheduler=args.scheduler,
                     population_scale=args.population_scale, quiet=args.quiet, command=command,
-                    reps_per_particle=args.reps_per_particle, prior_zoom=args.prior_zoom or None)
+                    reps_per_particle=args.reps_per_particle, prior_zoom=args.prior_zoom or None,
+                    horizon_days=args.horizon_days)
     if not args.quiet:
         t = res.table[res.table["within"] != "not modelled"]
         print(f"ABC-SMC: {res.abc.n_simulations} simulations ({res.abc.reps_per_particle} per particle), "
@@ -78,5 +95,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
               f"{res.abc.generations['mean_distance'].iloc[-1]:.3f} (last)")
         print(f"{int((t['within'] == 'yes').sum())} of {len(t)} targets' medians within tolerance; "
               f"missed: {', '.join(t.loc[t['within'] != 'yes', 'target']) or 'none'}")
+        rec = res.extra["record"]
+        if rec["points"]:
+            print(f"record: {rec['within']} of {rec['points']} dated points within range "
+                  f"({rec['within10']} within ±10%); displaced-total ARD {rec['ard_displaced_total']:.2f}")
         print(f"  report: {res.out_dir}/report.md; calibrated scenario: {res.scenario_file}")
     return 0

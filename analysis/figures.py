@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +289,194 @@ def comparison_table(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAU
             row[o] = f"{fmt.format(med)} [{fmt.format(lo)}–{fmt.format(hi)}]"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- the public record and the forecast ---------------------------------------------------
+#: Panel titles of the record's series (any other timeseries column gets its own name).
+RECORD_SERIES_LABELS = {
+    "displaced_total": "Displaced, total",
+    "displaced_jordan_border": "Displaced at the Jordanian border",
+    "displaced_golan": "Displaced at the Golan frontier",
+    "displaced_regime_area": "Crossed into government areas",
+    "civilian_deaths_cum": "Civilians killed since 19 June",
+    "regime_share_daraa": "Government's share of Daraa governorate",
+}
+RECORD_FILE = ROOT / "seeds" / "record.toml"
+
+
+@dataclass
+class Record:
+    """The public record (``seeds/record.toml``): its targets and its cut-off."""
+
+    path: Path
+    targets: list[Any]          # sim.targets.Target
+    cutoff_day: float | None
+    cutoff_date: str
+
+    @property
+    def series(self) -> list[str]:
+        """The record's series in file order."""
+        return list(dict.fromkeys(t.series for t in self.targets if t.series is not None))
+
+
+def load_record(path: str | Path | None = None) -> Record:
+    """Read a record file (``[[target]]`` tables with series points; ``[source]`` may give
+    ``cutoff_day`` and ``cutoff``). Errors name the file and the field."""
+    from sim.targets import load_targets
+
+    p = Path(path) if path else RECORD_FILE
+    targets = load_targets(p)
+    with p.open("rb") as f:
+        source = tomllib.load(f).get("source", {})
+    cut = source.get("cutoff_day")
+    if cut is not None and not isinstance(cut, int | float):
+        raise ScenarioError(f"cutoff_day must be a number of days, got {cut!r}", file=p,
+                            field="source.cutoff_day", fix="e.g. cutoff_day = 16")
+    if not any(t.series for t in targets):
+        raise ScenarioError("no dated series points (targets with series and day)", file=p,
+                            field="target", fix="give a record file such as seeds/record.toml")
+    return Record(p, targets, float(cut) if cut is not None else None, str(source.get("cutoff", "")))
+
+
+def record_figure(wide: dict[str, pd.DataFrame], record: Record, *, bands: tuple[float, ...] = (0.5, 0.9),
+                  days: tuple[float, float] = (0.0, 60.0), population_scale: float = 1.0,
+                  title: str = "", label: str = "model") -> Figure:
+    """One panel per series of the record: the model's median across runs with its bands
+    (``bands``: shares of runs, e.g. 0.5 and 0.9; one run: its line), the record's ranges as
+    error bars (persons scaled by ``population_scale``), and a vertical line at the record's
+    cut-off (the article's date: the forecast starts there).
+
+    ``wide`` maps each series to a frame indexed by day with one column per run."""
+    names = record.series
+    ncol = min(3, len(names))
+    nrow = math.ceil(len(names) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.3 * nrow), squeeze=False)
+    colour = COLOURS[1]
+    for ax, col in zip(axes.flat, names, strict=False):
+        pts = [t for t in record.targets if t.series == col]
+        persons = all(t.unit == "persons" for t in pts)
+        k = population_scale if persons else 1.0
+        w = wide.get(col)
+        top = max(t.bounds()[1] * k for t in pts)
+        if w is not None and w.shape[1]:
+            top = max(top, float(np.nanmax(w.to_numpy())))
+        scale, unit = (1000.0, " (thousands)") if top >= 10_000 else (1.0, "")
+        if col.startswith("regime_share"):
+            unit = " (share)"
+        if w is not None and w.shape[1] > 1:
+            for b in sorted(bands, reverse=True):  # wide and light first, narrow and dark on top
+                lo = w.quantile(0.5 - b / 2, axis=1) / scale
+                hi = w.quantile(0.5 + b / 2, axis=1) / scale
+                ax.fill_between(w.index, lo, hi, color=colour, alpha=0.14 if b >= 0.75 else 0.32,
+                                lw=0, label=f"{b:.0%} of runs")
+            ax.plot(w.index, w.median(axis=1) / scale, color=colour, lw=1.8,
+                    label=f"{label}: median of {w.shape[1]} runs")
+        elif w is not None and w.shape[1] == 1:
+            ax.plot(w.index, w.iloc[:, 0] / scale, color=colour, lw=1.8, label=f"{label} (one run)")
+        for t in pts:
+            lo, hi = (x * k / scale for x in t.bounds())
+            mid = (lo + hi) / 2
+            ax.errorbar([t.day], [mid], yerr=[[mid - lo], [hi - mid]], fmt="D", ms=4.5,
+                        color="crimson", mec="black", mew=0.6, ecolor="black", elinewidth=1.2,
+                        capsize=3.5, zorder=6, label="record (range)")
+        if record.cutoff_day is not None:
+            ax.axvline(record.cutoff_day, color="0.15", ls="--", lw=1.1, zorder=5,
+                       label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}, the "
+                             "article's date: end of the record, start of the forecast")
+        ax.set_title(RECORD_SERIES_LABELS.get(col, col), fontsize=9)
+        ax.set_xlim(*days)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(col.replace("_", " ") + unit, fontsize=7.5)
+        ax.set_xlabel("days since 19 June 2018", fontsize=7.5)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    seen: dict[str, Any] = {}
+    for h, lab in zip(handles, labels, strict=True):
+        seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=min(len(seen), 3),
+               fontsize=7.5, framealpha=0.9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.09 if nrow > 1 else 0.14, 1, 0.96 if title else 1))
+    return fig
+
+
+def _long_date(iso: str) -> str:
+    """'2018-07-05' -> '5 July 2018, ' ('' if not a date)."""
+    import datetime as dt
+
+    try:
+        d = dt.date.fromisoformat(iso)
+    except ValueError:
+        return ""
+    return f"{d.day} {d:%B %Y}, "
+
+
+def wide_series(ts: pd.DataFrame, columns: list[str], run_col: str = "run_id") -> dict[str, pd.DataFrame]:
+    """Per column: a frame indexed by day with one column per run (``run_col``)."""
+    out = {}
+    for c in columns:
+        if c in ts:
+            out[c] = ts.pivot_table(index="day", columns=run_col, values=c, aggfunc="first").sort_index()
+    return out
+
+
+def forecast_figure(source: str | Path, record_path: str | Path | None = None,
+                    scenario: str | None = None, days: tuple[float, float] = (0.0, 60.0)) -> Figure:
+    """``negsim plot forecast``: a batch folder (one scenario's runs: median, 50% and 90% bands)
+    or a run folder (its line), against the record's ranges up to its cut-off."""
+    from analysis.store import load_batch, load_run
+
+    record = load_record(record_path)
+    src = Path(source)
+    if (src / "manifest.json").is_file():
+        batch = load_batch(src)
+        names = batch.scenarios
+        if scenario is None:
+            if "baseline" in names:
+                scenario = "baseline"
+            elif len(names) == 1:
+                scenario = names[0]
+            else:
+                raise ScenarioError("the batch holds several scenarios", file=src, field="--scenario",
+                                    fix="choose one: " + ", ".join(names))
+        if scenario not in names:
+            raise ScenarioError(f"no runs of scenario '{scenario}' in this batch", file=src,
+                                field="--scenario", fix="one of: " + ", ".join(names))
+        ts = batch.timeseries(scenario)
+        missing = [c for c in record.series if c not in ts]
+        scale = _scenario_population_scale(batch, scenario)
+        n = int(ts["run_id"].nunique())
+        title = f"{scenario}: {n} runs of {src.name}"
+    else:
+        run = load_run(src)
+        ts = run.timeseries.assign(run_id=0)
+        missing = [c for c in record.series if c not in ts]
+        scale = float(run.metadata.get("parameters", {}).get("world", {}).get("population_scale", 1.0))
+        title = f"{run.metadata.get('scenario_name', src.name)}, seed {run.metadata.get('seed', '?')}"
+    if missing:
+        raise ScenarioError(f"the runs have no column {', '.join(missing)}", file=src,
+                            fix="re-run them with this version of negsim (which writes every record series)")
+    wide = wide_series(ts, record.series)
+    return record_figure(wide, record, bands=(0.5, 0.9), days=days, population_scale=scale,
+                         title=f"Forecast after the article's date: {title}"
+                               + (f" (population x{scale:g}; record scaled)" if scale != 1 else ""))
+
+
+def _scenario_population_scale(batch: Batch, scenario: str) -> float:
+    from sim.scenario.loader import load_scenario
+
+    runs = batch.ok_runs()
+    col = "world.population_scale"
+    if col in runs:
+        vals = runs.loc[runs["scenario"] == scenario, col].dropna().unique()
+        if len(vals) == 1:
+            return float(vals[0])
+    info = batch.manifest.get("scenarios", {}).get(scenario) or {}
+    try:
+        return float(load_scenario(info["file"]).world.population_scale)
+    except (ScenarioError, OSError, KeyError):
+        return 1.0

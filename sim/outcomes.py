@@ -10,15 +10,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ARTICLE_DAY = 16.0
 
 
 def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
-    """The column's value at the last record at or before ``day``."""
-    rows = ts[ts["day"] <= day + 1e-9]
-    return float(rows[column].iloc[-1]) if len(rows) else math.nan
+    """The column's value at the last record at or before ``day`` (records in time order)."""
+    i = int(np.searchsorted(ts["day"].to_numpy(), day + 1e-9, side="right")) - 1
+    return float(ts[column].iloc[i]) if i >= 0 else math.nan
 
 
 def first_day(events: pd.DataFrame, kind: str, **match: str) -> float:

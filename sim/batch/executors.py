@@ -21,7 +21,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
@@ -103,13 +103,15 @@ def _pool_failure(spec: RunSpec, exc: BaseException) -> RunOutput:
 class LocalExecutor:
     """A pool of local worker processes."""
 
-    def __init__(self, workers: int | None = None, in_flight_per_worker: int = 4) -> None:
+    def __init__(self, workers: int | None = None, in_flight_per_worker: int = 4,
+                 preload: Sequence[str] = ()) -> None:
         self.workers = workers or default_workers()
         self.in_flight = max(self.workers * in_flight_per_worker, 1)
         if "forkserver" in mp.get_all_start_methods():
             ctx = mp.get_context("forkserver")
-            # Workers fork from a server that has already imported the model: fast start-up.
-            ctx.set_forkserver_preload(["sim.batch.worker"])
+            # Workers fork from a server that has already imported the model (and ``preload``,
+            # if this process has not started the server yet): fast start-up.
+            ctx.set_forkserver_preload(["sim.batch.worker", *preload])
         else:  # pragma: no cover - not POSIX
             ctx = mp.get_context("spawn")
         self._ctx = ctx
@@ -214,9 +216,10 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor the CLI options ask for."""
+def make_executor(workers: int | None = None, scheduler: str | None = None,
+                  preload: Sequence[str] = ()) -> Executor:
+    """The executor the CLI options ask for (``preload``: modules local workers import first)."""
     if scheduler:
         return DaskExecutor(scheduler, workers)
     n = workers or default_workers()
-    return SerialExecutor() if n == 1 else LocalExecutor(n)
+    return SerialExecutor() if n == 1 else LocalExecutor(n, preload=preload)
