@@ -45,6 +45,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--to", type=Path, default=None, help="output path without extension (default RUN/timeline)")
     t.set_defaults(func=cmd_timeline)
 
+    f = ps.add_parser("forecast", help="the record's series to its cut-off and the model's forecast after it",
+                      description="Days 0-60 of a batch (one scenario: median, 50%% and 90%% bands across "
+                                  "replicates) or of a run (its line), one panel per series of the public "
+                                  "record, with the record's ranges as error bars and a line at the "
+                                  "article's date (the record's cut-off: what follows is the forecast).")
+    f.add_argument("source", type=Path, metavar="RUN_OR_BATCH", help="batch folder or run folder")
+    f.add_argument("--scenario", default=None,
+                   help="scenario of the batch to show (default: baseline, or the batch's only scenario)")
+    f.add_argument("--record", type=Path, default=None, help="record file (default seeds/record.toml)")
+    f.add_argument("--days", type=float, default=60.0, help="last day shown (default 60)")
+    f.add_argument("--to", type=Path, default=None,
+                   help="output path without extension (default OUT/figures/forecast or RUN/forecast)")
+    f.set_defaults(func=cmd_forecast)
+
     k = ps.add_parser("compare", help="summary outcomes per scenario (box plots, sorted)")
     k.add_argument("out", type=Path, help="batch folder")
     k.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: a standard set)")
@@ -117,6 +131,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or DEFAULT_OUTCOMES)
     _say(args, save_figure(fig, args.to or args.out / "figures" / "compare"))
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from analysis.figures import forecast_figure, save_figure
+
+    if not args.days > 0:
+        raise ScenarioError(f"must be a positive number of days, got {args.days:g}", field="--days")
+    fig = forecast_figure(args.source, args.record, args.scenario, days=(0.0, args.days))
+    is_batch = (args.source / "manifest.json").is_file()
+    stem = args.to or (args.source / "figures" / "forecast" if is_batch else args.source / "forecast")
+    _say(args, save_figure(fig, stem))
     return 0
 
 

@@ -380,6 +380,12 @@ def record_figure(wide: dict[str, pd.DataFrame], record: Record, *, bands: tuple
                         color="crimson", mec="black", mew=0.6, ecolor="black", elinewidth=1.2,
                         capsize=3.5, zorder=6, label="record (range)")
         if record.cutoff_day is not None:
+            ax.axvspan(record.cutoff_day, days[1], color="0.93", lw=0, zorder=0)
+            if ax is axes.flat[0]:
+                ax.text(record.cutoff_day, 0.02, " forecast \u2192", transform=ax.get_xaxis_transform(),
+                        ha="left", va="bottom", fontsize=7, color="0.25")
+                ax.text(record.cutoff_day, 0.02, "record ", transform=ax.get_xaxis_transform(),
+                        ha="right", va="bottom", fontsize=7, color="0.25")
             ax.axvline(record.cutoff_day, color="0.15", ls="--", lw=1.1, zorder=5,
                        label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}, the "
                              "article's date: end of the record, start of the forecast")
