@@ -862,6 +862,12 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path | 
         + (f" cut to [default / {prior_zoom:g}, default x {prior_zoom:g}]" if prior_zoom else ""),
         f"- total simulations {n_total} (ABC, candidate selection, {replicates} replicates); "
         f"wall time {wall_s / 60:.1f} min",
+    ]
+    if pop_scale != 1:
+        lines.append(f"- population scale {pop_scale:g}: the targets in persons are for the whole "
+                     "population and are compared unscaled in the tables and the distance (a trial of "
+                     "the machinery, not a fit); record.png scales the record's ranges by it")
+    lines += [
         "",
         f"**{n_ok} of {n_mod} modelled targets have their median within tolerance** over {replicates} "
         "replicates at the calibrated parameters.",
