@@ -116,9 +116,25 @@ def test_posterior_batch_parameters_vary_and_are_recorded(setup, tmp_path):
             assert row[path] == entry["params"][path] == pytest.approx(post.particles.loc[row[DRAW_COLUMN], path])
     for path in post.paths:
         assert runs[path].nunique() > 1
-    # The runs differ by their drawn parameters, not only by their seeds.
     assert main(["--quiet", "batch", "summarize", str(out)]) == 0
     assert DRAW_COLUMN not in set(pd.read_csv(out / "summary.csv")["outcome"])
+
+
+def test_curves_say_whether_bands_include_parameter_uncertainty(setup, tmp_path):
+    from analysis.figures import curves_figure
+    from analysis.store import load_batch
+
+    texts = {}
+    for name, extra in (("drawn", ["--posterior", str(setup["post"])]), ("fixed", [])):
+        out = tmp_path / name
+        assert main(["--quiet", "batch", str(setup["tiny"]), "-r", "2", "--workers", "1", *extra,
+                     "--out", str(out)]) == 0
+        fig = curves_figure(load_batch(out), targets=[])
+        texts[name] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()] + [fig.axes[0].get_title()]
+    assert any("include parameter uncertainty" in t for t in texts["drawn"])
+    assert any("posterior draws" in t for t in texts["drawn"])
+    assert any("stochastic variation only" in t for t in texts["fixed"])
+    assert not any("parameter uncertainty" in t for t in texts["fixed"])
 
 
 def test_scenario_values_and_sweeps_win_over_drawn_values(setup):
