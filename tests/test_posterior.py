@@ -240,3 +240,16 @@ def test_bad_posteriors_are_user_errors(setup, tmp_path, capsys, change, words):
                  "--posterior", str(path), *extra]) == 2
     assert words in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_summarize_groups_a_posterior_grid_batch_by_point_not_by_draw(setup, tmp_path):
+    swept, lo, hi = setup["params"][1]
+    out = tmp_path / "g"
+    assert main(["--quiet", "batch", str(setup["tiny"]), "-r", "4", "--workers", "1", "--posterior",
+                 str(setup["post"]), "--sweep", f"{swept}={lo},{hi}", "--out", str(out)]) == 0
+    assert load_runs(out)[setup["params"][2][0]].nunique() > 1  # drawn values vary within a point
+    assert main(["--quiet", "batch", "summarize", str(out)]) == 0
+    table = pd.read_csv(out / "summary.csv")
+    peak = table[table["outcome"] == "peak_displaced"]
+    assert len(peak) == 2 and (peak["n"] == 4).all()
+    assert swept in table.columns and setup["params"][2][0] not in table.columns
