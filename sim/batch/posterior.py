@@ -120,12 +120,15 @@ def load_posterior(path: str | Path, generation: str | int = "last") -> Posterio
     if not paths:
         raise ScenarioError("no parameter columns (dotted names such as negotiation.disarm_risk)", file=p,
                             field="--posterior")
+    canonical = {}
     for c in paths:
         try:
-            resolve_path(c)
+            canonical[c] = resolve_path(c)
         except ValueError as exc:
             raise ScenarioError(f"column {exc}", file=p, field=c,
                                 fix="posterior columns must be group.field parameters of the schema") from None
+    if len(set(canonical.values())) != len(canonical):
+        raise ScenarioError("a parameter has two columns (a name and its alias)", file=p, field="--posterior")
     gens = sorted(int(g) for g in df["generation"].unique())
     if generation in ("last", None):
         gen = gens[-1]
@@ -147,7 +150,7 @@ def load_posterior(path: str | Path, generation: str | int = "last") -> Posterio
     if not np.isfinite(vals).all():
         bad = [c for c, ok in zip(paths, np.isfinite(vals).all(axis=0), strict=True) if not ok]
         raise ScenarioError(f"generation {gen}: missing or non-finite values", file=p, field=bad[0])
-    particles = sub[paths].copy()
+    particles = sub[paths].rename(columns=canonical)
     return Posterior(p.resolve(), file_sha256(p), gen, particles, w / w.sum(), _cast_rows(particles))
 
 
