@@ -70,8 +70,9 @@ def paired_batch(tmp_path_factory) -> Path:
 
 
 def test_a_copy_of_the_baseline_has_no_effect_and_doubled_bombardment_raises_deaths(paired_batch):
-    assert main(["--quiet", "effects", str(paired_batch), "--outcomes", "all"]) == 0
-    table = pd.read_csv(paired_batch / "effects" / "effects.csv")
+    from analysis.effects import batch_effects
+
+    table = batch_effects(load_batch(paired_batch), outcomes=["all"])
     assert (table["pairing"] == "paired").all()
     copy = table[table["scenario"] == "copy"]
     assert len(copy) > 10 and (copy["n"] > 0).any()

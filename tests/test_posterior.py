@@ -177,26 +177,24 @@ def test_crn_gives_replicate_r_the_same_draw_and_seed_everywhere(setup):
     assert any(len({(r.draw, r.seed) for r in unpaired.runs if r.replicate == k}) > 1 for k in range(12))
 
 
-def test_posterior_batches_are_identical_in_process_pool_and_dask_and_after_resume(setup, tmp_path):
+def test_posterior_batches_are_identical_in_process_and_on_dask_and_after_resume(setup, tmp_path):
     pytest.importorskip("distributed")
     plan = make_plan([setup["tiny"], setup["lever"]], replicates=3, root_seed=4, posterior=setup["post"],
                      common_random_numbers=True)
     run_batch(plan, tmp_path / "serial", workers=1)
-    run_batch(plan, tmp_path / "pool", workers=2)
-    assert_same_dataset(tmp_path / "serial", tmp_path / "pool")
     res = run_batch(plan, tmp_path / "dask", scheduler="local", workers=2)
     assert res.workers == 2 and not res.failed
     assert_same_dataset(tmp_path / "serial", tmp_path / "dask")
     # Resume: forget half the runs (as if killed), run the same plan again.
-    store = BatchStore(tmp_path / "pool")
+    store = BatchStore(tmp_path / "dask")
     lost = [r.run_id for r in plan.runs[::2]]
     store.forget(lost)
     for r in plan.runs[::2]:
         store.part_path(r.scenario, r.run_id).unlink()
     again = run_batch(make_plan([setup["tiny"], setup["lever"]], replicates=3, root_seed=4,
-                                posterior=setup["post"], common_random_numbers=True), tmp_path / "pool", workers=1)
+                                posterior=setup["post"], common_random_numbers=True), tmp_path / "dask", workers=1)
     assert again.ran == len(lost)
-    assert_same_dataset(tmp_path / "serial", tmp_path / "pool")
+    assert_same_dataset(tmp_path / "serial", tmp_path / "dask")
 
 
 def test_resuming_with_another_posterior_or_generation_is_refused(setup, tmp_path, capsys):
