@@ -195,14 +195,26 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scen
         ax.plot([], [], marker=marker, color="0.3", ls="none", ms=8, label=f"{lab} (median day)")
     ax.fill_between([], [], [], color="0.3", alpha=0.28, label="50% of runs")
     ax.fill_between([], [], [], color="0.3", alpha=0.12, label="90% of runs")
+    ax.plot([], [], ls="none", label=uncertainty_label(batch.manifest))
     ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
     ax.set_ylabel(metric.replace("_", " ") + unit)
-    ax.set_title(f"{metric} across replicates: median, 50% and 90% bands")
+    drawn = batch.manifest.get("posterior") is not None
+    ax.set_title(f"{metric} across replicates{' and posterior draws' if drawn else ''}: median, 50% and 90% bands",
+                 fontsize=10)
     ax.set_ylim(bottom=0 if float(ts[metric].min()) >= 0 else None)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best", framealpha=0.9)
     fig.tight_layout()
     return fig
+
+
+def uncertainty_label(manifest: dict[str, Any]) -> str:
+    """What a batch's bands include, from its manifest: parameter uncertainty (a posterior-
+    predictive batch, ``negsim batch --posterior``) or stochastic variation only."""
+    post = manifest.get("posterior")
+    if post is None:
+        return "bands: stochastic variation only (parameters fixed)"
+    return f"bands include parameter uncertainty (ABC posterior, generation {post.get('generation')})"
 
 
 def zones_figure(batch: Batch) -> Figure:

@@ -4,7 +4,8 @@ Contents: the batch's provenance, the scenario comparison table (median and 90% 
 summary outcomes), displacement and deaths curves, displacement by zone, the outcome box plots,
 a map and a negotiation timeline per scenario (from ``--run`` folders, or by re-running each
 scenario's first replicate from the manifest's scenario file and seed), and, if present, the
-sensitivity indices.
+sensitivity indices; and, when the batch has a ``baseline`` scenario, each scenario's effect
+against it (``negsim effects``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
             "failed runs": int((batch.runs.get("status", pd.Series(dtype=str)) != "ok").sum()),
             "replicates": m.get("replicates"), "root seed": m.get("root_seed"),
             "design": m.get("design"), "sweeps": ", ".join(map(str, m.get("sweeps") or [])) or "none",
+            "paired (common random numbers)": "yes" if m.get("common_random_numbers") else "no",
+            "parameters": F.uncertainty_label(m).replace("bands", "bands and intervals", 1),
             "package version": m.get("package_version"), "git commit": m.get("git_commit"),
             "batch created": m.get("created"),
             "report created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
@@ -101,6 +104,8 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
                  "days since 19 June 2018.</p>")
     parts.append(F.comparison_table(batch).to_html(index=False, classes="comparison", border=0,
                                                    escape=True))
+    if "baseline" in batch.scenarios and len(batch.scenarios) > 1:
+        parts.append(effects_section(batch))
     parts.append("<h2>Displacement and deaths over time</h2>")
     scale = baseline_population_scale(batch)
     for metric in ("displaced_total", "civilian_deaths_cum"):
@@ -130,6 +135,19 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
         parts.append(sensitivity_section(Path(sens)))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def effects_section(batch: Batch, baseline: str = "baseline") -> str:
+    """Each scenario's effect against the baseline (``negsim effects``): forest plot and table."""
+    from analysis.effects import batch_effects, describe, display_table, forest_figure
+
+    table = batch_effects(batch, baseline=baseline)
+    pairing = "paired" if (table["pairing"] == "paired").all() else "unpaired"
+    return "\n".join([
+        f"<h2>Effects against the baseline ({pairing})</h2>",
+        f"<p class='note'>{html.escape(describe(table))} Days are days since 19 June 2018.</p>",
+        _figure(fig_data_uri(forest_figure(table)), f"Effects against '{baseline}' ({pairing})"),
+        display_table(table).to_html(index=False, classes="effects", border=0, escape=True)])
 
 
 def sensitivity_section(folder: Path) -> str:

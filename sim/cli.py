@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analysis.viz.cli",
     "analysis.cli",
     "analysis.calibrate_cli",
+    "analysis.levers_cli",
 )
 
 

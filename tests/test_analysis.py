@@ -294,9 +294,10 @@ def test_report_is_one_self_contained_html_with_table_figures_and_maps(batch_dir
     comparison = next(t for t in p.tables if "comparison" in t["class"])
     assert comparison["rows"] == 1 + len(SCENARIOS)  # header + one per scenario
     assert all(src.startswith("data:image/png;base64,") for src in p.imgs)
-    # 2 curves + zones + compare + (map + timeline) per scenario + sensitivity chart
-    assert len(p.imgs) == 4 + 2 * len(SCENARIOS) + 1
+    # 2 curves + zones + compare + (map + timeline) per scenario + sensitivity chart + effects (a baseline)
+    assert len(p.imgs) == 4 + 2 * len(SCENARIOS) + 1 + 1
     assert p.h2[0] == "Scenario comparison" and any(h.startswith("Sensitivity") for h in p.h2)
+    assert "Effects against the baseline (unpaired)" in p.h2
 
 
 def test_scenarios_option_restricts_a_figure_and_rejects_unknown_names(batch_dir, tmp_path):

@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crn", action="store_true",
                    help="common random numbers: replicate r uses the same seed in every scenario "
                         "and point (paired comparisons)")
+    p.add_argument("--posterior", type=Path, default=None, metavar="PARQUET",
+                   help="draw each run's calibrated parameters from this ABC posterior (e.g. "
+                        "calibration/posterior.parquet): bands then include parameter uncertainty; "
+                        "values the scenario file or a sweep sets win")
+    p.add_argument("--generation", default="last", metavar="last|N",
+                   help="(with --posterior) the ABC generation to draw from (default last)")
     p.add_argument("--workers", "-j", type=int, default=None,
                    help="worker processes (default: all cores; 1 runs in this process)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -74,10 +80,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ScenarioError("must be at least 1", field="--workers")
     plan = make_plan(args.scenarios, replicates=args.replicates, sweeps=args.sweep,
                      design=args.design, samples=args.samples, root_seed=args.seed,
-                     common_random_numbers=args.crn)
+                     common_random_numbers=args.crn, posterior=args.posterior,
+                     generation=args.generation)
     if not args.quiet:
         print(f"batch {args.out}: {len(plan.scenarios)} scenario(s) x {len(plan.points)} point(s) x "
               f"{plan.replicates} replicate(s) = {len(plan.runs)} runs", file=sys.stderr)
+        if plan.posterior_info is not None:
+            _say_posterior(plan.posterior_info)
     res = run_batch(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                     progress=progress_enabled(args.quiet), overwrite=args.overwrite,
                     retry_failed=args.retry_failed)
@@ -93,19 +102,41 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_posterior(info: dict) -> None:
+    """Tell the user what is drawn, and which scenarios keep their own values of what."""
+    n = len(info["parameters"])
+    print(f"parameters drawn from {info['file']} (generation {info['generation']}, "
+          f"{info['particles']} particles, effective sample size {info['effective_sample_size']:.1f}): "
+          f"{n} parameter(s)", file=sys.stderr)
+    for name, kept in info["kept_from_scenario"].items():
+        if kept:
+            print(f"  {name} sets {len(kept)} of them itself (not drawn): {', '.join(kept)}", file=sys.stderr)
+
+
+def point_columns(runs: pd.DataFrame, param_cols: list[str]) -> list[str]:
+    """The parameter columns that label a point: constant within each (scenario, point).
+
+    Posterior draws vary within a point, so they are not part of it."""
+    if not param_cols or runs.empty:
+        return list(param_cols)
+    within = runs.groupby(["scenario", "point_id"])[param_cols].nunique(dropna=False).max()
+    return [c for c in param_cols if within[c] <= 1]
+
+
 def summary_table(runs: pd.DataFrame, by_point: bool | None = None) -> pd.DataFrame:
     """Median and 90% interval (5th-95th percentile) of every numeric outcome, per scenario
     (and per parameter point if ``by_point``; by default when there are several); failed runs
     are left out."""
+    from sim.batch.posterior import DRAW_COLUMN
     from sim.batch.store import ID_COLUMNS
 
     ok = runs[runs["status"] == "ok"]
     param_cols = [c for c in runs.columns if "." in c]
     outcome_cols = [c for c in runs.columns if c not in ID_COLUMNS and c not in param_cols
-                    and pd.api.types.is_numeric_dtype(runs[c])]
+                    and c != DRAW_COLUMN and pd.api.types.is_numeric_dtype(runs[c])]
     if by_point is None:
         by_point = runs["point_id"].nunique() > 1
-    keys = ["scenario", "point_id", *param_cols] if by_point else ["scenario"]
+    keys = ["scenario", "point_id", *point_columns(runs, param_cols)] if by_point else ["scenario"]
     long = ok.melt(id_vars=keys, value_vars=outcome_cols, var_name="outcome")
     g = long.groupby([*keys, "outcome"], sort=False, dropna=False)["value"]
     out = pd.DataFrame({"n": g.count(), "median": g.median(), "q05": g.quantile(0.05),

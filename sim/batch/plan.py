@@ -11,6 +11,9 @@ order given -- gets ``SeedSequence(root, spawn_key=(s, p, r))``, which is exactl
 (common random numbers) replicate r gets ``spawn_key=(r,)`` in every scenario and point, so
 comparisons between scenarios are paired. A seed depends on nothing else: not on the worker
 count, the executor, the order runs finish in, or the machine.
+
+With a posterior (``--posterior``), each run also draws one particle of the ABC posterior from
+a child stream of its own seed sequence (see :mod:`sim.batch.posterior`).
 """
 
 from __future__ import annotations
@@ -217,10 +220,14 @@ class RunSpec:
     replicate: int
     seed: int
     params: dict[str, Any]
+    draw: int | None = None  # the posterior particle drawn (None: no posterior)
 
     def manifest_entry(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "scenario": self.scenario, "point_id": self.point_id,
-                "replicate": self.replicate, "seed": self.seed, "params": dict(self.params)}
+        entry = {"run_id": self.run_id, "scenario": self.scenario, "point_id": self.point_id,
+                 "replicate": self.replicate, "seed": self.seed, "params": dict(self.params)}
+        if self.draw is not None:
+            entry["draw"] = self.draw
+        return entry
 
 
 @dataclass
@@ -236,19 +243,28 @@ class Plan:
     common_random_numbers: bool
     points: list[dict[str, Any]]
     runs: list[RunSpec] = field(default_factory=list)
+    #: The posterior's identity ({"sha256", "generation"}) when runs draw from one, else None.
+    posterior: dict[str, Any] | None = None
+    #: Its description for the manifest: file, parameters, and what each scenario kept.
+    posterior_info: dict[str, Any] | None = None
 
     def identity(self) -> dict[str, Any]:
         """What must match for an output folder to be resumed by this plan."""
         return {"root_seed": self.root_seed, "scenarios": self.scenarios, "design": self.design,
                 "samples": self.samples, "sweeps": self.sweeps, "replicates": self.replicates,
-                "common_random_numbers": self.common_random_numbers}
+                "common_random_numbers": self.common_random_numbers, "posterior": self.posterior}
 
 
 def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
               sweeps: list[str] | None = None, design: Design = "grid",
               samples: int | None = None, root_seed: int = 0,
-              common_random_numbers: bool = False) -> Plan:
-    """Plan a batch. Raises :class:`ScenarioError` for a bad scenario file or sweep."""
+              common_random_numbers: bool = False, posterior: str | Path | None = None,
+              generation: str | int = "last") -> Plan:
+    """Plan a batch. Raises :class:`ScenarioError` for a bad scenario file, sweep or posterior.
+
+    With ``posterior`` (a posterior.parquet of ``negsim calibrate``), every run draws one
+    particle of ``generation`` (see :mod:`sim.batch.posterior`).
+    """
     if replicates < 1:
         raise ScenarioError("must be at least 1", field="--replicates")
     if root_seed < 0:
@@ -287,6 +303,9 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
     plan = Plan(scenarios=scenarios, root_seed=root_seed, replicates=replicates, design=design,
                 samples=samples, sweeps=sweep_specs, common_random_numbers=common_random_numbers,
                 points=points)
+    if posterior is not None:
+        _plan_posterior_runs(plan, loaded, posterior, generation)
+        return plan
     for s, (name, _sc, p) in enumerate(loaded):
         for pi, pt in enumerate(points):
             for r in range(replicates):
@@ -294,3 +313,35 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
                 plan.runs.append(RunSpec(run_id(name, pi, r), name, str(p.resolve()), pi, r,
                                          run_seed(root_seed, key), dict(pt)))
     return plan
+
+
+def _plan_posterior_runs(plan: Plan, loaded: list[tuple[str, Scenario, Path]], posterior: str | Path,
+                         generation: str | int) -> None:
+    """Add the runs of a posterior-predictive plan: the same runs and seeds as without a
+    posterior, each with a drawn particle's parameters (checked against every scenario now)."""
+    from sim.batch.posterior import load_posterior, own_parameters, run_parameters
+
+    post = load_posterior(posterior, generation)
+    kept: dict[str, list[str]] = {}
+    checked: set[tuple[str, int]] = set()
+    for s, (name, sc, p) in enumerate(loaded):
+        own = own_parameters(p, post.paths)
+        kept[name] = sorted(own)
+        for pi, pt in enumerate(plan.points):
+            for r in range(plan.replicates):
+                key = (r,) if plan.common_random_numbers else (s, pi, r)
+                draw = post.draw(plan.root_seed, key)
+                params = run_parameters(post, draw, sc, pt, own)
+                if (name, draw) not in checked:
+                    checked.add((name, draw))
+                    try:
+                        apply_params(sc, {k: v for k, v in params.items() if k not in pt})
+                    except ValueError as exc:
+                        raise ScenarioError(f"generation {post.generation}, particle {draw}: {exc}",
+                                            file=post.file, field="--posterior",
+                                            fix="the posterior's values must lie in the schema's "
+                                                "ranges; recalibrate or choose another generation") from None
+                plan.runs.append(RunSpec(run_id(name, pi, r), name, str(p.resolve()), pi, r,
+                                         run_seed(plan.root_seed, key), params, draw))
+    plan.posterior = post.identity()
+    plan.posterior_info = {**post.info(), "kept_from_scenario": kept}

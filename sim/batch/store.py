@@ -29,6 +29,7 @@ import pandas as pd
 
 import sim
 from sim.batch.plan import Plan
+from sim.batch.posterior import DRAW_COLUMN
 from sim.batch.worker import RunOutput
 from sim.errors import ScenarioError
 
@@ -162,6 +163,8 @@ class BatchStore:
             "layout": {"runs": RUNS, "timeseries": f"{TIMESERIES}/scenario=<name>/part-<run_id>.parquet"},
             "runs": [r.manifest_entry() for r in plan.runs],
         }
+        if plan.posterior_info is not None:  # a posterior-predictive batch (sim.batch.posterior)
+            manifest["posterior_draws"] = plan.posterior_info
         text = json.dumps(manifest, indent=1, default=_json_value) + "\n"
         atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
 
@@ -192,6 +195,8 @@ class BatchStore:
                "replicate": spec.replicate, "seed": spec.seed, "status": res.status,
                "error": res.error, "params": spec.params, "outcomes": res.outcomes,
                "model_s": res.model_s}
+        if spec.draw is not None:
+            row["draw"] = spec.draw
         line = json.dumps(row, default=_json_value) + "\n"
         with open(self.journal_path, "a", encoding="utf-8") as f:
             f.write(line)
@@ -235,20 +240,23 @@ class BatchStore:
                     sweep_cols.append(k)
             if not outcome_cols and row["outcomes"]:
                 outcome_cols = list(row["outcomes"])
+        draw_cols = [DRAW_COLUMN] if any("draw" in r for r in rows.values()) else []
         records = []
         for rid in order:
             row = rows.get(rid)
             if row is None:
                 continue
             rec = {k: row[k] for k in ID_COLUMNS}
+            if draw_cols:
+                rec[DRAW_COLUMN] = row.get("draw")
             for k in sweep_cols:
                 rec[k] = row["params"].get(k)
             for k in outcome_cols:
                 v = row["outcomes"].get(k, math.nan)
                 rec[k] = math.nan if v is None else v
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=[*ID_COLUMNS, *sweep_cols, *outcome_cols])
-        for c in ("point_id", "replicate", "seed"):
+        df = pd.DataFrame.from_records(records, columns=[*ID_COLUMNS, *draw_cols, *sweep_cols, *outcome_cols])
+        for c in ("point_id", "replicate", "seed", *draw_cols):
             df[c] = df[c].astype("int64")
         atomic_write(self.out / RUNS, lambda p: df.to_parquet(p, index=False))
         return df
