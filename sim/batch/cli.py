@@ -29,10 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every (scenario, parameter point, replicate) and write a tidy dataset to "
                     "--out: runs.parquet (one row per run), timeseries/scenario=<name>/part-<run_id>"
                     ".parquet and manifest.json. Rerunning the same command resumes an interrupted "
-                    "batch.\n\n  negsim batch summarize OUT [--csv FILE]   per-scenario median and "
-                    "90%% interval of the summary outcomes")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                   help="scenario TOML files (or: summarize OUT)")
+                    "batch; rerunning it with more replicates or more scenarios runs only the new "
+                    "runs.\n\n  negsim batch summarize OUT [--csv FILE]   median and 90% interval of "
+                    "the summary outcomes per scenario and parameter point (see its --help)")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario TOML files")
     p.add_argument("--replicates", "-r", type=int, default=1, help="replicates per point (default 1)")
     p.add_argument("--sweep", action="append", default=[], metavar="PATH=SPEC",
                    help="sweep a parameter: PATH=LO:HI:N (N values), PATH=A,B,C (listed), or "
@@ -55,16 +55,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace an output folder holding a different batch")
     p.add_argument("--retry-failed", action="store_true",
                    help="when resuming, run failed runs again")
-    p.add_argument("--csv", type=Path, default=None,
-                   help="(summarize) where to write the table (default OUT/summary.csv)")
     p.set_defaults(func=cmd_batch)
+    # `negsim batch summarize OUT`: its own parser (sim.cli rewrites the two words to this name).
+    s = sub.add_parser("batch-summarize", prog="negsim batch summarize",
+                       description="Median and 90% interval (5th-95th percentile) of every summary "
+                                   "outcome of a batch, per scenario and parameter point (with the "
+                                   "swept values); prints the main outcomes and writes the whole table.")
+    s.add_argument("out", type=Path, metavar="OUT", help="batch folder (the --out of negsim batch)")
+    s.add_argument("--csv", type=Path, default=None,
+                   help="where to write the table (default OUT/summary.csv)")
+    s.set_defaults(func=lambda a: cmd_summarize(a.out, a.csv, quiet=a.quiet))
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    if args.scenarios[0] == "summarize" and not Path("summarize").is_file():
-        if len(args.scenarios) != 2:
-            raise ScenarioError("usage: negsim batch summarize OUT [--csv FILE]", field="summarize")
-        return cmd_summarize(Path(args.scenarios[1]), args.csv, quiet=args.quiet)
     from sim.batch.api import progress_enabled, run_batch
     from sim.batch.plan import make_plan
 

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 import sim
+from sim.atomic import umask
 from sim.batch.plan import Plan
 from sim.batch.worker import RunOutput
 from sim.errors import ScenarioError
@@ -36,8 +37,6 @@ MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
 TIMESERIES = "timeseries"
 JOURNAL = "_journal.jsonl"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 ID_COLUMNS = ("run_id", "scenario", "point_id", "replicate", "seed", "status", "error")
 
 
@@ -49,7 +48,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
