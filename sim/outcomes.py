@@ -16,7 +16,10 @@ ARTICLE_DAY = 16.0
 
 
 def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
-    """The column's value at the last record at or before ``day``."""
+    """The column's value at the last record at or before ``day``; NaN (missing) for a day
+    past the run's last record (its horizon): the run says nothing about it."""
+    if not len(ts) or day > float(ts["day"].iloc[-1]) + 1e-9:
+        return math.nan
     rows = ts[ts["day"] <= day + 1e-9]
     return float(rows[column].iloc[-1]) if len(rows) else math.nan
 
