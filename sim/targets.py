@@ -16,12 +16,15 @@ square of the scaled errors: every target weighs by its own tolerance.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import ScenarioError
 
@@ -95,22 +98,57 @@ class Target:
         return lo - 1e-9 <= float(model) <= hi + 1e-9
 
 
-_REQUIRED = ("id", "quantity", "value", "unit", "kind", "tolerance", "why")
-
-
 def _fail(path: Path, msg: str, field: str | None = None, fix: str | None = None) -> ScenarioError:
     return ScenarioError(msg, file=path, field=field, fix=fix)
 
 
+class TargetRow(BaseModel):
+    """One ``[[target]]`` table of a targets file, as written (strict types: TOML has them, so
+    ``modelled = "false"`` or ``line = "12"`` are errors, not silently converted)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Annotated[str, Field(min_length=1)]
+    quantity: str
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    unit: str
+    kind: Literal["relative", "absolute", "min", "max"]
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    why: str
+    outcome: str = ""
+    line: Annotated[int, Field(ge=1)] | None = None
+    time: str | dt.date | dt.datetime = ""
+    day: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    modelled: bool = True
+    never_ok: bool = False
+
+
+_FIXES = {
+    "value": "a finite number, e.g. value = 150",
+    "tolerance": "a number >= 0: the allowed deviation (0 for an exact or one-sided target)",
+    "line": "the article's line number, a whole number >= 1 (no quotes)",
+    "day": "days since 2018-06-19, a finite number (no quotes)",
+    "scale": "a number > 0: the violation that counts like the edge of a two-sided tolerance",
+    "modelled": "true or false (no quotes)",
+    "never_ok": "true or false (no quotes)",
+    "kind": f"one of {', '.join(KINDS)}",
+}
+
+
 def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) -> list[Target]:
-    """Read a targets file; every target checked (kind, tolerance, outcome name)."""
+    """Read a targets file; every target checked against :class:`TargetRow` (types, kinds,
+    finite values, tolerances) and its outcome name; errors name the file, line and field."""
+    from sim.scenario.loader import find_line
+
     p = Path(path)
     if not p.exists():
         raise _fail(p, "file not found", fix="the article's targets are in seeds/targets.toml")
     if p.is_dir():
         raise _fail(p, "is a folder, not a targets file", fix="name a .toml file")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(p, f"TOML syntax error: {exc}", fix="see https://toml.io for the syntax") from None
     except UnicodeDecodeError:
@@ -127,47 +165,66 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
     out: list[Target] = []
     seen: set[str] = set()
     for i, t in enumerate(raw):
-        where = f"target[{i}]"
         if not isinstance(t, dict):
-            raise _fail(p, "must be a table", field=where, fix="write it as a [[target]] table")
-        missing = [k for k in _REQUIRED if k not in t]
-        if missing:
-            raise _fail(p, f"missing {', '.join(missing)}", field=f"{where} ({t.get('id', '?')})",
-                        fix="each target needs " + ", ".join(_REQUIRED))
-        tid = str(t["id"])
-        if tid in seen:
-            raise _fail(p, f"duplicate target id '{tid}'", field=where, fix="give each target its own id")
-        seen.add(tid)
-        kind = t["kind"]
-        if kind not in KINDS:
-            raise _fail(p, f"unknown tolerance kind '{kind}'", field=f"{tid}.kind",
-                        fix=f"use one of {', '.join(KINDS)}")
+            raise _fail(p, "must be a table", field=f"target[{i}]", fix="write it as a [[target]] table")
+        label = t["id"] if isinstance(t.get("id"), str) and t["id"] else f"target[{i}]"
         try:
-            value, tol = float(t["value"]), float(t["tolerance"])
-        except (TypeError, ValueError):
-            raise _fail(p, "value and tolerance must be numbers", field=tid,
-                        fix="e.g. value = 150 and tolerance = 0.25") from None
-        if tol < 0 or math.isnan(tol):
-            raise _fail(p, f"tolerance must be >= 0, got {t['tolerance']}", field=f"{tid}.tolerance",
-                        fix="0 for an exact or one-sided target, else the allowed deviation")
-        modelled = bool(t.get("modelled", True))
-        outcome = str(t.get("outcome", ""))
-        if modelled and outcome not in known_outcomes:
+            row = TargetRow.model_validate(t)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else ""
+            if err["type"] == "missing":
+                msg, fix = "required field is missing", "each target needs id, quantity, value, unit, kind, " \
+                    "tolerance, why (and outcome unless modelled = false)"
+            elif err["type"] == "extra_forbidden":
+                import difflib
+
+                close = difflib.get_close_matches(name, list(TargetRow.model_fields), n=1)
+                msg = "unknown field"
+                fix = (f"did you mean '{close[0]}'? " if close else "") + "allowed: " + ", ".join(
+                    TargetRow.model_fields)
+            else:
+                msg, fix = f"{err['msg']} (got {err.get('input')!r})", _FIXES.get(name)
+            raise ScenarioError(msg, file=p, field=f"{label}.{name}" if name else label,
+                                line=find_line(text, ("target", i, name) if name else ("target", i)),
+                                fix=fix) from None
+        tid = row.id
+        if tid in seen:
+            raise ScenarioError(f"duplicate target id '{tid}'", file=p, field=f"target[{i}].id",
+                                line=find_line(text, ("target", i, "id")), fix="give each target its own id")
+        seen.add(tid)
+        if row.modelled and row.outcome not in known_outcomes:
             import difflib
 
-            close = difflib.get_close_matches(outcome, list(known_outcomes), n=1)
-            raise _fail(p, f"unknown outcome '{outcome}'", field=f"{tid}.outcome",
-                        fix=(f"did you mean '{close[0]}'? " if close else "")
-                        + "outcomes are the keys of sim.outcomes.summarize, or set modelled = false")
-        scale = t.get("scale")
-        day = t.get("day")
-        out.append(Target(id=tid, quantity=str(t["quantity"]), value=value, unit=str(t["unit"]),
-                          kind=kind, tolerance=tol, outcome=outcome,
-                          line=int(t["line"]) if "line" in t else None, time=str(t.get("time", "")),
-                          day=float(day) if day is not None else None,
-                          scale=float(scale) if scale is not None else None,
-                          modelled=modelled, never_ok=bool(t.get("never_ok", False)),
-                          why=str(t["why"])))
+            close = difflib.get_close_matches(row.outcome, list(known_outcomes), n=1)
+            raise ScenarioError(f"unknown outcome '{row.outcome}'", file=p, field=f"{tid}.outcome",
+                                line=find_line(text, ("target", i, "outcome")),
+                                fix=(f"did you mean '{close[0]}'? " if close else "")
+                                + "outcomes are the keys of sim.outcomes.summarize, or set modelled = false")
+        out.append(Target(id=tid, quantity=row.quantity, value=float(row.value), unit=row.unit,
+                          kind=row.kind, tolerance=float(row.tolerance), outcome=row.outcome,
+                          line=row.line, time=str(row.time), day=row.day, scale=row.scale,
+                          modelled=row.modelled, never_ok=row.never_ok, why=row.why))
+    return out
+
+
+#: Units of targets that count persons: they scale with the population (``world.population_scale``).
+COUNT_UNITS = ("persons",)
+
+
+def scale_counts(targets: Sequence[Target], factor: float) -> list[Target]:
+    """The targets as they apply to a population scaled by ``factor``: a count of persons (its
+    value, an absolute tolerance and a one-sided ``scale``) is multiplied by ``factor``, as
+    ``negsim plot curves`` draws them; days, ratios and areas are unchanged."""
+    if factor == 1:
+        return list(targets)
+    out = []
+    for t in targets:
+        if t.unit in COUNT_UNITS:
+            t = replace(t, value=t.value * factor,
+                        tolerance=t.tolerance * factor if t.kind == "absolute" else t.tolerance,
+                        scale=t.scale * factor if t.scale is not None else None)
+        out.append(t)
     return out
 
 
