@@ -78,15 +78,18 @@ def load_batch(path: str | Path) -> Batch:
     man_p, runs_p = root / "manifest.json", root / "runs.parquet"
     if not root.is_dir():
         raise ScenarioError("batch folder not found", file=root, fix="give the OUT folder of `negsim batch`")
-    for p in (man_p, runs_p):
+    for p in (man_p,):
         if not p.is_file():
             raise ScenarioError(f"not a batch folder: {p.name} is missing", file=root,
                                 fix="give the OUT folder of `negsim batch` (it holds manifest.json)")
-    try:
-        manifest = json.loads(man_p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"manifest is not valid JSON: {exc.msg}", file=man_p, line=exc.lineno) from None
-    runs = pd.read_parquet(runs_p)
+    from sim.batch.store import read_manifest, read_runs_table
+
+    manifest = read_manifest(man_p)
+    runs = read_runs_table(root)
+    missing = [c for c in ("run_id", "scenario") if c not in runs.columns]
+    if missing:
+        raise ScenarioError(f"runs.parquet has no column(s) {', '.join(missing)}", file=runs_p,
+                            fix="give the OUT folder of `negsim batch`")
     if not len(runs):
         raise ScenarioError("the batch has no finished runs yet", file=runs_p,
                             fix="run or resume the batch with `negsim batch`")
@@ -112,7 +115,27 @@ def load_run(path: str | Path) -> Run:
     if missing:
         raise ScenarioError(f"not a run folder: missing {', '.join(missing)}", file=root,
                             fix="give an output folder of `negsim run`, e.g. runs/baseline/0")
-    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
-    return Run(root, pd.read_csv(root / "timeseries.csv"),
-               pd.read_csv(root / "events.csv", keep_default_na=False),
-               pd.read_csv(root / "towns.csv"), meta)
+    try:
+        meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"is damaged (not valid JSON: {getattr(exc, 'msg', exc)})",
+                            file=root / "metadata.json", line=getattr(exc, "lineno", None),
+                            fix="run the scenario again (negsim run ... --out RUN)") from None
+    if not isinstance(meta, dict):
+        raise ScenarioError("is not a negsim run's metadata", file=root / "metadata.json",
+                            fix="run the scenario again (negsim run ... --out RUN)")
+    tables = {}
+    for name, need in (("timeseries.csv", ("day", "displaced_total", "negotiation_state")),
+                       ("events.csv", ("day", "kind", "actor", "target")),
+                       ("towns.csv", ("day", "town_id", "controller", "population_present"))):
+        try:
+            df = pd.read_csv(root / name, keep_default_na=name != "events.csv")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"is damaged ({type(exc).__name__})", file=root / name,
+                                fix="run the scenario again (negsim run ... --out RUN)") from None
+        gone = [c for c in need if c not in df.columns]
+        if gone or (name != "events.csv" and df.empty):
+            raise ScenarioError(f"is not a negsim run's table (missing {', '.join(gone) or 'rows'})",
+                                file=root / name, fix="run the scenario again (negsim run ... --out RUN)")
+        tables[name] = df
+    return Run(root, tables["timeseries.csv"], tables["events.csv"], tables["towns.csv"], meta)

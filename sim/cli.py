@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.errors import InfrastructureError, ScenarioError
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 3 if isinstance(exc, InfrastructureError) else 2
     except OSError as exc:
         if debug:
             raise

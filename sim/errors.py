@@ -40,3 +40,9 @@ class ScenarioError(Exception):
         if self.fix:
             parts.append(f"\n  fix: {self.fix}")
         return "".join(parts)
+
+
+class InfrastructureError(ScenarioError):
+    """The machinery failed, not the user's input or a run: a worker process died, the Dask
+    scheduler was lost or cannot be reached. Nothing is half-written and rerunning the same
+    command resumes (exit code 3 in the CLI)."""

@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace an output folder holding a different batch")
     p.add_argument("--retry-failed", action="store_true",
                    help="when resuming, run failed runs again")
+    p.add_argument("--max-runs", type=int, default=None, metavar="N",
+                   help="refuse a plan of more than N runs, checked before planning (default "
+                        "1,000,000)")
     p.set_defaults(func=cmd_batch)
     # `negsim batch summarize OUT`: its own parser (sim.cli rewrites the two words to this name).
     s = sub.add_parser("batch-summarize", prog="negsim batch summarize",
@@ -75,9 +78,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ScenarioError("--out is required", field="--out", fix="e.g. --out batches/mybatch")
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("must be at least 1", field="--workers")
+    if args.max_runs is not None and args.max_runs < 1:
+        raise ScenarioError("must be at least 1", field="--max-runs")
+    if args.scheduler:
+        from sim.batch.executors import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     plan = make_plan(args.scenarios, replicates=args.replicates, sweeps=args.sweep,
                      design=args.design, samples=args.samples, root_seed=args.seed,
-                     common_random_numbers=args.crn)
+                     common_random_numbers=args.crn, max_runs=args.max_runs)
     if not args.quiet:
         print(f"batch {args.out}: {len(plan.scenarios)} scenario(s) x {len(plan.points)} point(s) x "
               f"{plan.replicates} replicate(s) = {len(plan.runs)} runs", file=sys.stderr)
@@ -92,8 +101,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"{len(res.failed)} run(s) failed:", file=sys.stderr)
         for f in res.failed:
             print(f"  {f['run_id']} {f['params']}: {f['error']}", file=sys.stderr)
-        return 1
-    return 0
+    if res.interrupted:
+        print(f"{len(res.interrupted)} run(s) not finished: a worker process died (the machine's "
+              "failure, not the runs'; e.g. out of memory or killed). Rerun the same command to "
+              "resume them:", file=sys.stderr)
+        for f in res.interrupted[:10]:
+            print(f"  {f['run_id']}: {f['error']}", file=sys.stderr)
+        return 3
+    return 1 if res.failed else 0
 
 
 def summary_table(runs: pd.DataFrame, by_point: bool | None = None) -> pd.DataFrame:
@@ -127,13 +142,11 @@ def _fmt(v: float) -> str:
 
 
 def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
-    from sim.batch.store import RUNS, BatchStore, atomic_write
+    from sim.batch.store import BatchStore, atomic_write, read_runs_table
 
     store = BatchStore(out)
     manifest = store.manifest()  # a clear error if OUT is not a batch
-    if not (out / RUNS).exists():
-        store.write_runs_table()
-    runs = pd.read_parquet(out / RUNS)
+    runs = read_runs_table(out)  # rebuilt from the journal if missing or damaged
     if runs.empty:
         raise ScenarioError("has no finished runs yet", file=out)
     # Grid points are compared point by point; lhs/sobol samples are pooled per scenario.

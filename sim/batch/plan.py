@@ -15,6 +15,8 @@ count, the executor, the order runs finish in, or the machine.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import types
 import typing
@@ -244,26 +246,89 @@ class Plan:
                 "common_random_numbers": self.common_random_numbers}
 
 
+#: Most runs a batch plans unless told otherwise (``--max-runs``): a plan is held in memory and
+#: written to manifest.json, so an accidental 10^8-run plan is refused before it is built.
+MAX_RUNS = 1_000_000
+
+
+def plan_size(sweeps: list[Sweep], design: Design, samples: int | None, scenarios: int,
+              replicates: int) -> int:
+    """How many runs a plan would hold, counted without building it."""
+    if not sweeps:
+        points = 1
+    elif design == "grid":
+        points = math.prod(len(s.values) if s.values is not None else max(s.n or 1, 1) for s in sweeps)
+    else:
+        points = max(samples or 1, 1)
+    return scenarios * points * replicates
+
+
+def check_plan_size(n: int, max_runs: int | None, what: str) -> None:
+    """Refuse a plan above ``max_runs`` (default :data:`MAX_RUNS`) before it is built."""
+    limit = MAX_RUNS if max_runs is None else max_runs
+    if n > limit:
+        raise ScenarioError(f"the batch would make {n:,} runs ({what}), more than the limit of "
+                            f"{limit:,}", field="--max-runs",
+                            fix="fewer sweep values, samples or replicates, or split the batch; "
+                                f"to go on anyway, raise the limit: --max-runs {n}")
+
+
+def validate_scenario(sc: Scenario, path: Path) -> None:
+    """What ``negsim scenario validate`` checks beyond the schema: the case data loads and the
+    interventions name real towns and zones (so a batch fails before its first run, not in it)."""
+    from sim.model import load_case
+    from sim.scenario.targets import resolve_targets
+
+    resolve_targets(sc, load_case(sc))
+
+
+def input_hashes(sc: Scenario, points: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """SHA-256 of every file a scenario's runs read: its ``extends`` chain and its case data
+    (also the data files a sweep names), by resolved path. A resumed batch compares them, so
+    results made from two versions of an input are never mixed."""
+    from sim.scenario.loader import case_files, resolve_chain, scenario_source
+
+    files: list[Path] = []
+    src = scenario_source(sc)
+    if src is not None:
+        files += resolve_chain(src)
+    files += case_files(sc).values()
+    for pt in points or []:
+        if any(str(k).startswith("world.") and str(k).endswith("_file") for k in pt):
+            try:
+                files += case_files(apply_params(sc, pt)).values()
+            except ValueError:
+                pass
+    return {str(f): file_sha256(f) for f in dict.fromkeys(files) if f.is_file()}
+
+
 def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
               sweeps: list[str] | None = None, design: Design = "grid",
               samples: int | None = None, root_seed: int = 0,
-              common_random_numbers: bool = False) -> Plan:
-    """Plan a batch. Raises :class:`ScenarioError` for a bad scenario file or sweep."""
+              common_random_numbers: bool = False, max_runs: int | None = None) -> Plan:
+    """Plan a batch. Raises :class:`ScenarioError` for a bad scenario file or sweep, or a plan of
+    more than ``max_runs`` runs (default :data:`MAX_RUNS`), checked before the plan is built."""
     if replicates < 1:
         raise ScenarioError("must be at least 1", field="--replicates")
     if root_seed < 0:
         raise ScenarioError("must be a non-negative integer", field="--seed")
+    if samples is not None and samples < 1:
+        raise ScenarioError("must be at least 1", field="--samples")
     if not scenario_files:
         raise ScenarioError("no scenario files given", fix="e.g. negsim batch scenarios/*.toml --out batches/x")
     sweep_specs = list(sweeps or [])
     try:
         parsed = [parse_sweep(s) for s in sweep_specs]
+        n = plan_size(parsed, design, samples, len(scenario_files), replicates)
+        check_plan_size(n, max_runs, f"{len(scenario_files)} scenario(s) x "
+                                     f"{n // len(scenario_files) // replicates:,} point(s) x "
+                                     f"{replicates:,} replicate(s)")
         points = design_points(parsed, design, samples, root_seed)
     except ValueError as exc:
         raise ScenarioError(str(exc), field="--sweep",
                             fix="sweep 'group.field' paths of the schema (negsim scenario show "
                                 "scenarios/baseline.toml lists them)") from None
-    scenarios: dict[str, dict[str, str]] = {}
+    scenarios: dict[str, dict[str, Any]] = {}
     loaded: list[tuple[str, Scenario, Path]] = []
     for f in scenario_files:
         p = Path(f)
@@ -271,19 +336,23 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
         if sc.name in scenarios:
             raise ScenarioError(f"two scenarios are named '{sc.name}'", file=p, field="name",
                                 fix="give each scenario a distinct name (or file name)")
-        if "/" in sc.name or "=" in sc.name:
-            raise ScenarioError(f"scenario name {sc.name!r} may not contain '/' or '='", file=p,
-                                field="name")
+        if not sc.name or any(c in sc.name for c in "/\\=") or sc.name in (".", "..") \
+                or not sc.name.isprintable():
+            raise ScenarioError(f"scenario name {sc.name!r} may not be empty, '.' or '..', or contain "
+                                "'/', '\\', '=' or control characters", file=p, field="name",
+                                fix="name it with letters, digits, '_' or '-'")
+        validate_scenario(sc, p)
         scenarios[sc.name] = {"file": str(p.resolve()), "sha256": file_sha256(p)}
         loaded.append((sc.name, sc, p))
     # Every point must be valid for every scenario: check now, not mid-batch.
-    for _name, sc, p in loaded:
+    for name, sc, p in loaded:
         for i, pt in enumerate(points):
             try:
                 apply_params(sc, pt)
             except ValueError as exc:
                 raise ScenarioError(f"parameter point {i}: {exc}", file=p, field="--sweep",
                                     fix="keep swept values inside the schema's range") from None
+        scenarios[name]["inputs"] = input_hashes(sc, points)
     plan = Plan(scenarios=scenarios, root_seed=root_seed, replicates=replicates, design=design,
                 samples=samples, sweeps=sweep_specs, common_random_numbers=common_random_numbers,
                 points=points)
@@ -294,3 +363,22 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
                 plan.runs.append(RunSpec(run_id(name, pi, r), name, str(p.resolve()), pi, r,
                                          run_seed(root_seed, key), dict(pt)))
     return plan
+
+
+def with_scenario_order(plan: Plan, first: list[str]) -> Plan:
+    """The plan with the scenarios named in ``first`` placed first, in that order, then the
+    others in their own order; seeds follow the new scenario indices.
+
+    A batch grown with more scenarios keeps the order of the batch it grows (its manifest), so
+    the runs it already holds keep their seeds whatever order the files are given in now.
+    """
+    names = list(plan.scenarios)
+    order = [n for n in first if n in plan.scenarios] + [n for n in names if n not in first]
+    if order == names:
+        return plan
+    index = {n: i for i, n in enumerate(order)}
+    runs = []
+    for r in sorted(plan.runs, key=lambda r: index[r.scenario]):  # stable: points, replicates
+        key = (r.replicate,) if plan.common_random_numbers else (index[r.scenario], r.point_id, r.replicate)
+        runs.append(dataclasses.replace(r, seed=run_seed(plan.root_seed, key)))
+    return dataclasses.replace(plan, scenarios={n: plan.scenarios[n] for n in order}, runs=runs)
