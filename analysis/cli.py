@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = ps.add_parser("curves", help="a timeseries metric over time: median, 50%%/90%% bands")
     c.add_argument("out", type=Path, help="batch folder (OUT of negsim batch)")
     c.add_argument("--metric", default="displaced_total", help="any timeseries column (default displaced_total)")
-    c.add_argument("--by", default="scenario", help="group by 'scenario' or a column of runs.parquet")
+    c.add_argument("--by", default=None,
+                   help="group by 'scenario', 'point' (scenario and parameter point; the default when "
+                        "the batch has several points) or a column of runs.parquet")
     c.add_argument("--scenarios", default=None, help="comma-separated scenarios to show (default all)")
     c.add_argument("--to", type=Path, default=None, help="output path without extension "
                                                           "(default OUT/figures/curves_<metric>)")
@@ -97,7 +99,7 @@ def cmd_curves(args: argparse.Namespace) -> int:
 
     b = load_batch(args.out).select(_csv(args.scenarios))
     fig = curves_figure(b, args.metric, by=args.by, target_scale=baseline_population_scale(b))
-    by = "" if args.by == "scenario" else f"_by_{args.by}"
+    by = "" if args.by in (None, "scenario") else f"_by_{args.by}"
     _say(args, save_figure(fig, args.to or args.out / "figures" / f"curves_{args.metric}{by}"))
     return 0
 

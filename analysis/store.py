@@ -19,7 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim.batch.store import FEW_RUNS
 from sim.errors import ScenarioError
+
+__all__ = ["FEW_RUNS", "Batch", "Run", "load_batch", "load_run"]
 
 
 @dataclass
@@ -48,6 +51,38 @@ class Batch:
         man = dict(self.manifest, scenarios={n: self.manifest.get("scenarios", {}).get(n, {}) for n in names})
         return Batch(self.root, man, self.runs[self.runs["scenario"].isin(names)])
 
+    def swept_columns(self) -> list[str]:
+        """Swept parameters (``group.field`` columns of runs.parquet) whose value varies."""
+        runs = self.runs
+        return [c for c in runs.columns if "." in c and runs[c].astype(str).nunique() > 1]
+
+    def by_point(self) -> bool:
+        """Whether the batch has several parameter points (then results are per point)."""
+        return "point_id" in self.runs and self.runs["point_id"].nunique() > 1
+
+    def group_labels(self, runs: pd.DataFrame | None = None) -> pd.Series:
+        """A label per run: its scenario, and when the batch has several parameter points, the
+        point and its swept values (``baseline p2 bombardment_capacity=40``), never pooled."""
+        runs = self.runs if runs is None else runs
+        label = runs["scenario"].astype(str)
+        if not self.by_point():
+            return label
+        label = label + " p" + runs["point_id"].astype(int).astype(str)
+        for c in self.swept_columns():
+            label = label + " " + c.split(".", 1)[1] + "=" + runs[c].map(_short)
+        return label
+
+    def groups(self) -> list[tuple[str, pd.DataFrame]]:
+        """(label, finished runs) per scenario, or per scenario and point: scenarios in manifest
+        order, points in numeric order."""
+        ok = self.ok_runs()
+        order = {s: i for i, s in enumerate(self.scenarios)}
+        key = ok["scenario"].map(order).fillna(len(order)).astype(int) * 10**9 + (
+            ok["point_id"].astype(int) if "point_id" in ok else 0)
+        ok = ok.assign(_label=self.group_labels(ok), _key=key).sort_values("_key", kind="stable")
+        return [(str(lab), g.drop(columns=["_label", "_key"]))
+                for lab, g in ok.groupby("_label", sort=False)]
+
     def ok_runs(self) -> pd.DataFrame:
         if "status" in self.runs:
             return self.runs[self.runs["status"] == "ok"]
@@ -70,6 +105,10 @@ class Batch:
             raise ScenarioError(f"no timeseries found for scenario '{scenario or '*'}'",
                                 file=base, fix="run `negsim batch` first, or check the scenario name")
         return pd.concat(frames, ignore_index=True)
+
+
+def _short(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def load_batch(path: str | Path) -> Batch:

@@ -142,16 +142,23 @@ def _fmt(v: float) -> str:
 
 
 def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
-    from sim.batch.store import BatchStore, atomic_write, read_runs_table
+    from sim.batch.store import FEW_RUNS, BatchStore, atomic_write, read_runs_table
 
     store = BatchStore(out)
     manifest = store.manifest()  # a clear error if OUT is not a batch
     runs = read_runs_table(out)  # rebuilt from the journal if missing or damaged
     if runs.empty:
         raise ScenarioError("has no finished runs yet", file=out)
-    # Grid points are compared point by point; lhs/sobol samples are pooled per scenario.
-    table = summary_table(runs, by_point=manifest.get("design") == "grid" and runs["point_id"].nunique() > 1)
+    # Every parameter point is its own row (grid, lhs or sobol alike): pooling points would mix
+    # different parameter values into one interval.
+    table = summary_table(runs, by_point=runs["point_id"].nunique() > 1)
+    order = {s: i for i, s in enumerate(manifest.get("scenarios", {}))}
+    keys = ["scenario", "point_id"] if "point_id" in table else ["scenario"]
+    table = table.assign(_s=table["scenario"].map(order).fillna(len(order))).sort_values(
+        ["_s", *keys[1:]], kind="stable").drop(columns="_s").reset_index(drop=True)
     target = csv or out / "summary.csv"
+    if target.is_dir():
+        raise ScenarioError("is a folder", file=target, field="--csv", fix="name a .csv file")
     atomic_write(target, lambda p: table.to_csv(p, index=False))
     if not quiet:
         group = [c for c in table.columns if c not in ("outcome", "n", "median", "q05", "q95")]
@@ -160,18 +167,25 @@ def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
         shown = table[table["outcome"].isin(SHOWN)]
         if len(group) > 1:  # label a point by the swept values that vary
             label = shown["scenario"].astype(str) + " p" + shown["point_id"].astype(str)
-            for c in (c for c in group if "." in c and runs[c].nunique() > 1):
+            for c in (c for c in group if "." in c and runs[c].astype(str).nunique() > 1):
                 label = label + " " + c.split(".")[1] + "=" + shown[c].map(_short)
         else:
             label = shown["scenario"]
-        wide = shown.assign(label=label).pivot(index="outcome", columns="label", values="cell")
-        wide = wide.reindex([o for o in SHOWN if o in wide.index])
+        shown = shown.assign(label=label)
+        columns = list(dict.fromkeys(shown["label"]))  # scenario order, then points in numeric order
+        wide = shown.pivot(index="outcome", columns="label", values="cell")
+        wide = wide.reindex(index=[o for o in SHOWN if o in wide.index], columns=columns)
         wide.columns.name = None
         n = runs.groupby("scenario")["status"].value_counts().unstack(fill_value=0)
         print(f"{out}: {len(runs)} runs; median [5%, 95%] per "
               f"{'scenario and point' if len(group) > 1 else 'scenario'}")
         print(" ".join(f"{s}: {int(r.get('ok', 0))} ok, {int(r.get('failed', 0))} failed"
                        for s, r in n.iterrows()))
+        ok = runs[runs["status"] == "ok"]
+        fewest = int(ok.groupby(keys)["run_id"].count().min()) if len(ok) else 0
+        if fewest < FEW_RUNS:
+            print(f"WARNING: only {fewest} run(s) in some groups (fewer than {FEW_RUNS}): the "
+                  "[5%, 95%] intervals are rough; run more replicates", file=sys.stderr)
         with pd.option_context("display.width", 200, "display.max_columns", 50,
                                "display.max_colwidth", 40):
             print(wide.to_string())

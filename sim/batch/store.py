@@ -37,6 +37,9 @@ MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
 TIMESERIES = "timeseries"
 JOURNAL = "_journal.jsonl"
+#: Fewer runs than this in a group (scenario, or scenario and point): intervals across runs
+#: (5%-95%, bands, boxes) are shown with a warning that they are rough.
+FEW_RUNS = 10
 ID_COLUMNS = ("run_id", "scenario", "point_id", "replicate", "seed", "status", "error")
 
 
