@@ -166,6 +166,11 @@ def _finish_map(ax: Any, geo: dict[str, Any]) -> None:
     ax.set_ylabel("Latitude (°N)")
     ax.scatter([], [], marker="s", s=60, fc="0.82", ec="0.45", hatch="///",
                label="occupied Golan (Israel)")
+    _legend(ax)
+
+
+def _legend(ax: Any) -> None:
+    """The map's legend from the artists drawn now (town counts are those of the day shown)."""
     ax.legend(loc="lower left", fontsize=7, framealpha=0.9, title="towns sized by people present",
               title_fontsize=7)
 
@@ -187,6 +192,7 @@ def animate_map(run: Run, path: str | Path, fps: int = 4, dpi: int = 80,
         for a in state["artists"]:
             a.remove()
         state["artists"] = _draw_towns(ax, run, geo, float(days[i]))
+        _legend(ax)  # each frame's legend counts that frame's towns, not day 0's
         return state["artists"]
 
     anim = FuncAnimation(fig, frame, frames=len(days), blit=False)
