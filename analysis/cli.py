@@ -63,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Morris trajectories (runs = N*(D+1)) or Sobol base samples, a power of 2 (N*(D+2))")
     s.add_argument("--params", default=None, help="comma-separated parameters (default: all calibratable)")
     s.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: a standard set)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the sample and of every run")
+    s.add_argument("--seed", type=int, default=0, help="root seed of the sample and of the runs")
+    s.add_argument("--replicates", "-r", type=int, default=1,
+                   help="runs per design point (seeds from the batch engine, the same at every point); "
+                        "indices use each point's mean (default 1)")
     s.add_argument("--out", type=Path, default=None, help="output folder (default sensitivity/<scenario>-<method>)")
     s.add_argument("--workers", type=int, default=None, help="parallel workers (batch engine)")
     s.add_argument("--scheduler", default=None, help="Dask scheduler address (batch engine)")
@@ -153,15 +156,24 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     if args.samples < 1:
         raise ScenarioError("must be a positive integer", field="--samples")
+    if args.replicates < 1:
+        raise ScenarioError("must be a positive integer", field="--replicates")
+    if args.seed < 0:
+        raise ScenarioError("must be a non-negative integer", field="--seed")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("must be at least 1", field="--workers")
     out = args.out or Path("sensitivity") / f"{args.scenario.stem}-{args.method}"
     progress = not args.quiet and sys.stderr.isatty()
     info = run_sensitivity(args.scenario, out, args.method, args.samples, params=_csv(args.params),
                            outcomes=_csv(args.outcomes), seed=args.seed, workers=args.workers,
-                           scheduler=args.scheduler, progress=progress)
+                           scheduler=args.scheduler, progress=progress, replicates=args.replicates)
     if not args.quiet:
-        print(f"{args.method}: {info['runs']} runs over {len(info['parameters'])} parameters")
+        print(f"{args.method}: {info['runs']} runs ({info['replicates']} per design point) over "
+              f"{len(info['parameters'])} parameters")
         if info["skipped_outcomes"]:
-            print(f"  skipped (NaN in some run, or constant): {', '.join(info['skipped_outcomes'])}")
+            print("  left out (missing at some design point, or constant): " + ", ".join(
+                f"{o} ({info['missing_share'].get(o, 0):.0%} of runs missing)" for o in info["skipped_outcomes"]))
+        print(f"  missing outcomes: {info['missing_rule']}")
         idx = info["indices"]
         key = "mu_star" if args.method == "morris" else "ST"
         for o, d in idx.groupby("outcome", sort=False):

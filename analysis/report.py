@@ -157,8 +157,13 @@ def sensitivity_section(folder: Path) -> str:
     top = idx.sort_values(key, ascending=False).groupby("outcome").head(3)
     out = [f"<h2>Sensitivity ({html.escape(method)})</h2>",
            f"<p class='note'>{info.get('runs', '?')} runs, {len(info.get('parameters', []))} parameters, "
-           f"samples {info.get('samples', '?')}, scenario {html.escape(str(info.get('scenario_file', '')))}"
-           "</p>"]
+           f"samples {info.get('samples', '?')}, {info.get('replicates', 1)} replicate(s) per design point, "
+           f"scenario {html.escape(str(info.get('scenario_file', '')))}</p>"]
+    if info.get("skipped_outcomes"):
+        out.append("<p class='note'>Left out (missing at some design point, or constant): "
+                   + html.escape(", ".join(info["skipped_outcomes"])) + "</p>")
+    if info.get("missing_rule"):
+        out.append(f"<p class='note'>Missing outcomes: {html.escape(info['missing_rule'])}</p>")
     png = folder / "sensitivity.png"
     if png.is_file():
         uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
