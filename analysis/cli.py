@@ -162,6 +162,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise ScenarioError("must be a non-negative integer", field="--seed")
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("must be at least 1", field="--workers")
+    if args.scheduler is not None:
+        from sim.batch.executors import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     out = args.out or Path("sensitivity") / f"{args.scenario.stem}-{args.method}"
     progress = not args.quiet and sys.stderr.isatty()
     info = run_sensitivity(args.scenario, out, args.method, args.samples, params=_csv(args.params),

@@ -66,6 +66,10 @@ def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png"
     """Write ``fig`` as ``stem.png`` and ``stem.svg`` (300 dpi), each atomically; close it."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        if stem.with_name(f"{stem.name}.{fmt}").is_dir():
+            raise ScenarioError("is a folder", file=stem.with_name(f"{stem.name}.{fmt}"), field="--to",
+                                fix="give --to a path without extension, e.g. figures/curves")
     out = []
     try:
         for fmt in formats:

@@ -129,7 +129,7 @@ def map_figure(run: Run, day: float | None = None, geo: dict[str, Any] | None = 
 def _pick_day(run: Run, day: float | None) -> float:
     days = np.sort(run.towns["day"].unique())
     want = 16.0 if day is None else float(day)
-    if want < days[0] - 1e-9 or want > days[-1] + 1e-9:
+    if not np.isfinite(want) or want < days[0] - 1e-9 or want > days[-1] + 1e-9:
         raise ScenarioError(f"day {want:g} is outside the run (days {days[0]:g} to {days[-1]:g})",
                             field="--day", fix=f"give a day between {days[0]:g} and {days[-1]:g}")
     return float(days[days <= want + 1e-9][-1])

@@ -188,8 +188,12 @@ def baseline_population_scale(batch: Batch) -> float:
 
 def write_report(batch: Batch, path: str | Path, **kw: Any) -> Path:
     """Write the report atomically."""
-    text = build_report(batch, **kw)
     out = Path(path)
+    if out.is_dir():
+        from sim.errors import ScenarioError
+
+        raise ScenarioError("is a folder", file=out, field="--to", fix="name the HTML file, e.g. report.html")
+    text = build_report(batch, **kw)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -11,6 +11,7 @@ written gets the permissions the user's umask gives (not the 0600/0700 of ``mkst
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -71,8 +72,13 @@ def write_text(path: str | Path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                               dir=path.parent)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write in {path.parent} ({exc.strerror})", str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -94,8 +100,11 @@ def folder(out: str | Path) -> Iterator[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp",
-                                dir=out.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp",
+                                    dir=out.parent))
+    except OSError as exc:  # say where the user asked to write, not the temporary name
+        raise OSError(exc.errno, f"cannot write in {out.parent} ({exc.strerror})", str(out)) from None
     try:
         os.chmod(tmp, 0o777 & ~umask())
         yield tmp

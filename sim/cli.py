@@ -152,9 +152,11 @@ def _os_error(exc: OSError) -> ScenarioError:
         errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
         errno.ENOENT: "check the path",
         errno.ENAMETOOLONG: "use a shorter path",
+        errno.EEXIST: "a file of that name is in the way (a folder was expected): check the path",
     }
     what = exc.strerror or str(exc)
-    return ScenarioError(what.rstrip(".").lower() if what else "cannot read or write",
+    what = what.rstrip(".")
+    return ScenarioError(what[:1].lower() + what[1:] if what else "cannot read or write",
                          file=exc.filename, fix=fixes.get(exc.errno or 0, "check the path"))
 
 

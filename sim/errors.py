@@ -30,12 +30,13 @@ class ScenarioError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = self.file or "<scenario>"
+        option = bool(self.field and self.field.startswith("-"))
+        where = self.file or ("" if option else "<scenario>")
         if self.line is not None:
             where += f":{self.line}"
-        parts = [f"{where}: "]
+        parts = [f"{where}: "] if where else []
         if self.field:
-            parts.append(f"field '{self.field}': ")
+            parts.append(f"option '{self.field}': " if option else f"field '{self.field}': ")
         parts.append(self.message)
         if self.fix:
             parts.append(f"\n  fix: {self.fix}")

@@ -97,6 +97,15 @@ def _never(out: Path, protect: Iterable[Path]) -> str | None:
     return None
 
 
+def refuse_dangerous(out: str | Path, protect: Iterable[Path] = (), flag: str = "--out") -> None:
+    """Refuse, even with ``--overwrite``, an output folder whose replacement would delete the
+    current folder or one of its parents, the home folder, the root, or the command's inputs."""
+    why = _never(Path(out), protect)
+    if why:
+        raise ScenarioError(f"{why}: writing there would delete it", file=out, field=flag,
+                            fix=f"name a new folder for the output, e.g. {flag} batches/mine")
+
+
 def check_output_folder(out: str | Path, kind: str, *, overwrite: bool = False,
                         protect: Iterable[Path] = (), flag: str = "--out") -> None:
     """Raise :class:`ScenarioError` unless ``out`` may be (re)placed by an output of ``kind``.

@@ -206,3 +206,60 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(monkeypatch, capsys, t
     assert "internal error: ZeroDivisionError: a bug" in err and "--debug" in err
     with pytest.raises(ZeroDivisionError):
         main(["run", str(tiny(tmp_path)), "--out", str(tmp_path / "r"), "--debug"])
+
+
+# --- a battery of bad inputs: exit 2, a message naming what is wrong, never a traceback -----------
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("made")
+    sc = tiny(d)
+    assert main(["--quiet", "batch", str(sc), "-r", "2", "--workers", "1", "--out", str(d / "b")]) == 0
+    assert main(["--quiet", "run", str(sc), "--no-plot", "--out", str(d / "r")]) == 0
+    (d / "userdir").mkdir()
+    (d / "userdir" / "keep.txt").write_text("keep", encoding="utf-8")
+    (d / "afile").write_text("keep", encoding="utf-8")
+    return {"dir": d, "sc": sc, "b": d / "b", "r": d / "r"}
+
+
+BAD_CLI = [
+    # (arguments with {sc} {b} {r} {d}, words the message must hold)
+    ("batch {sc} --out . --overwrite", ["current folder or one of its parents"]),
+    ("batch {sc} --out {d} --overwrite", ["an input of this command"]),
+    ("batch {sc} --scheduler '' --out {d}/x", ["not a Dask scheduler address"]),
+    ("batch {sc} --sweep regime.bombardment_capacity=nan --out {d}/x", ["not a finite number"]),
+    ("batch {sc} --sweep regime.bombardment_capacity=a:b:3 --out {d}/x", ["LO and HI must be numbers"]),
+    ("batch {sc} --sweep mediator.phases=inf --out {d}/x", ["mediator.phases takes whole numbers"]),
+    ("batch {sc} --sweep world.towns_file=nope.csv --out {d}/x", ["world.towns_file", "file not found"]),
+    ("run {sc} --out /proc/negsim-x --no-plot", ["cannot write in /proc"]),
+    ("run {sc} --out {d}/afile/sub --no-plot", ["file exists", "in the way"]),
+    ("run {sc} --seed -1", ["option '--seed'"]),
+    ("plot map {r} --day nan", ["option '--day'", "outside the run"]),
+    ("plot curves {b} --to {d}/userdir/../userdir", []),
+    ("report {b} --to {d}/userdir --no-maps", ["is a folder"]),
+    ("batch summarize {b} --csv {d}/userdir", ["is a folder"]),
+    ("sensitivity {sc} --scheduler nonsense --out {d}/s", ["not a Dask scheduler address"]),
+    ("calibrate {sc} --targets {d}/userdir", ["is a folder"]),
+]
+
+
+@pytest.mark.parametrize("argv,words", BAD_CLI, ids=[a for a, _ in BAD_CLI])
+def test_bad_command_lines_are_messages(made, capsys, argv, words):
+    import shlex
+
+    args = [a.format(sc=made["sc"], b=made["b"], r=made["r"], d=made["dir"]) for a in shlex.split(argv)]
+    before = sorted(str(p.relative_to(made["dir"])) for p in made["dir"].rglob("*"))
+    rc = main(["--quiet", *args])
+    err = capsys.readouterr().err
+    if words:
+        assert rc == 2, err
+        for w in words:
+            assert w in err, (w, err)
+    else:
+        assert rc in (0, 2), err
+    assert "Traceback" not in err and "internal error" not in err
+    assert "<scenario>" not in err
+    assert (made["dir"] / "userdir" / "keep.txt").read_text(encoding="utf-8") == "keep"
+    assert (made["dir"] / "afile").read_text(encoding="utf-8") == "keep"
+    if rc == 2:  # nothing written or removed
+        assert sorted(str(p.relative_to(made["dir"])) for p in made["dir"].rglob("*")) == before

@@ -22,6 +22,7 @@ from sim.batch.plan import Plan, apply_params, with_scenario_order
 from sim.batch.store import BatchStore
 from sim.batch.worker import cached_scenario, simulate_tables
 from sim.errors import InfrastructureError, ScenarioError
+from sim.outdir import refuse_dangerous
 from sim.scenario.loader import default_scenarios_dir
 from sim.scenario.schema import Scenario
 
@@ -89,6 +90,9 @@ def run_batch(plan: Plan, out: str | Path, *, executor: Executor | None = None,
     store = BatchStore(out)
     if Path(out).exists() and not Path(out).is_dir():
         raise ScenarioError("exists and is not a folder", file=out, field="--out")
+    # never the current folder, a parent, home, root or a folder holding the inputs
+    refuse_dangerous(out, [Path(f) for info in plan.scenarios.values()
+                           for f in [info.get("file", ""), *(info.get("inputs") or {})] if f])
     store.lock()
     try:
         return _run_locked(plan, store, t0, executor, workers, scheduler, progress, overwrite,

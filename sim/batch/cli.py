@@ -80,7 +80,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ScenarioError("must be at least 1", field="--workers")
     if args.max_runs is not None and args.max_runs < 1:
         raise ScenarioError("must be at least 1", field="--max-runs")
-    if args.scheduler:
+    if args.scheduler is not None:
         from sim.batch.executors import check_scheduler_address
 
         check_scheduler_address(args.scheduler)

@@ -223,7 +223,7 @@ class DaskExecutor:
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
     """The executor the CLI options ask for."""
-    if scheduler:
+    if scheduler is not None:
         return DaskExecutor(scheduler, workers)
     n = workers or default_workers()
     return SerialExecutor() if n == 1 else LocalExecutor(n)

@@ -124,6 +124,12 @@ def _cast(path: str, v: float) -> Any:
     return float(v)
 
 
+def _finite(path: str, v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError(f"{path}: {v} is not a finite number")
+    return v
+
+
 def _parse_scalar(path: str, text: str) -> Any:
     t = field_type(path)
     s = text.strip()
@@ -133,10 +139,18 @@ def _parse_scalar(path: str, text: str) -> Any:
         if s.lower() in ("false", "0", "no", "off"):
             return False
         raise ValueError(f"{path} is a flag: use true or false, got {s!r}")
-    if t is int:
-        return int(s)
-    if t is float:
-        return float(s)
+    try:
+        if t is int:
+            v = float(s)
+            if v != int(v):
+                raise ValueError
+            return int(v)
+        if t is float:
+            return _finite(path, float(s))
+    except (ValueError, OverflowError) as exc:
+        if "finite" in str(exc):
+            raise
+        raise ValueError(f"{path} takes {'whole numbers' if t is int else 'numbers'}, got {s!r}") from None
     return s
 
 
@@ -152,8 +166,13 @@ def parse_sweep(spec: str) -> Sweep:
         parts = rhs.split(":")
         if len(parts) not in (2, 3):
             raise ValueError(f"--sweep {spec!r}: a range is LO:HI or LO:HI:N")
-        lo, hi = float(parts[0]), float(parts[1])
-        n = int(parts[2]) if len(parts) == 3 else None
+        try:
+            lo, hi = _finite(path, float(parts[0])), _finite(path, float(parts[1]))
+            n = int(parts[2]) if len(parts) == 3 else None
+        except ValueError as exc:
+            if "finite" in str(exc):
+                raise
+            raise ValueError(f"--sweep {spec!r}: LO and HI must be numbers and N a whole number") from None
         if n is not None and n < 1:
             raise ValueError(f"--sweep {spec!r}: N must be at least 1")
         if hi < lo:
@@ -282,6 +301,20 @@ def validate_scenario(sc: Scenario, path: Path) -> None:
     resolve_targets(sc, load_case(sc))
 
 
+def check_swept_files(sc: Scenario, path: Path, points: list[dict[str, Any]]) -> None:
+    """A data file a sweep names must exist (a wrong one is found when its runs fail)."""
+    from sim.scenario.loader import case_files
+
+    for i, pt in enumerate(points):
+        if not any(str(k).startswith("world.") and str(k).endswith("_file") for k in pt):
+            continue
+        for key, f in case_files(apply_params(sc, pt)).items():
+            if not f.is_file():
+                raise ScenarioError(f"parameter point {i}: world.{key} = {f}: file not found",
+                                    file=path, field="--sweep",
+                                    fix="sweep existing files (paths relative to the scenario file)")
+
+
 def input_hashes(sc: Scenario, points: list[dict[str, Any]] | None = None) -> dict[str, str]:
     """SHA-256 of every file a scenario's runs read: its ``extends`` chain and its case data
     (also the data files a sweep names), by resolved path. A resumed batch compares them, so
@@ -352,6 +385,7 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
             except ValueError as exc:
                 raise ScenarioError(f"parameter point {i}: {exc}", file=p, field="--sweep",
                                     fix="keep swept values inside the schema's range") from None
+        check_swept_files(sc, p, points)
         scenarios[name]["inputs"] = input_hashes(sc, points)
     plan = Plan(scenarios=scenarios, root_seed=root_seed, replicates=replicates, design=design,
                 samples=samples, sweeps=sweep_specs, common_random_numbers=common_random_numbers,
