@@ -97,7 +97,12 @@ class Batch:
         for d in dirs:
             name = d.name.split("=", 1)[1]
             for part in sorted(d.glob("part-*.parquet")):
-                df = pd.read_parquet(part, columns=columns + ["run_id"] if columns else None)
+                try:
+                    df = pd.read_parquet(part, columns=columns + ["run_id"] if columns else None)
+                except Exception as exc:  # pyarrow: damaged file, or columns missing
+                    raise ScenarioError(f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})",
+                                        file=part, fix="delete it and rerun the same `negsim batch` "
+                                        "command: the run is made again") from None
                 if len(df) and str(df["run_id"].iloc[0]) not in ok:
                     continue
                 frames.append(df.assign(scenario=name))

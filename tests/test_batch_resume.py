@@ -358,3 +358,25 @@ def test_serial_executor_still_runs_everything(scen, tmp_path):  # the engine's 
     res = run_batch(make_plan([scen["tiny"]], replicates=2, root_seed=1), tmp_path / "s",
                     executor=SerialExecutor())
     assert res.ran == 2 and not res.interrupted and not res.failed
+
+
+def test_a_damaged_time_series_part_is_a_message_and_rerunning_remakes_it(scen, full8, tmp_path, capsys):
+    out = tmp_path / "p"
+    shutil.copytree(full8, out)
+    part = sorted((out / "timeseries").rglob("part-*.parquet"))[3]
+    part.write_bytes(b"PAR1 broken")
+    assert main(["--quiet", "plot", "curves", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert part.name in err and "delete it and rerun" in err and "Traceback" not in err
+    part.unlink()
+    res = run_batch(make_plan([scen["tiny"]], replicates=8, root_seed=6), out, workers=1)
+    assert res.ran == 1
+    assert_same_dataset(full8, out)
+
+
+def test_a_scenario_saved_with_a_byte_order_mark_loads(tmp_path):
+    from sim.scenario.loader import load_scenario
+
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + f'extends = "{BASELINE}"\n[mediator]\nphases = 2\n'.encode())
+    assert load_scenario(p).mediator.phases == 2

@@ -112,8 +112,9 @@ def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | N
         plan = with_scenario_order(plan, list(old.get("scenarios", {})))
     fresh = old is None
     done = store.open(plan, git_commit=git_commit(), overwrite=overwrite)
-    infra_before = [rid for rid, row in store.done_rows().items() if is_infrastructure_failure(row)]
-    if infra_before:  # recorded as failures by an older negsim: they were never the runs' own
+    infra_before = [rid for rid, row in store.done_rows().items() if is_infrastructure_failure(row)
+                    or (row["status"] == "ok" and not store.part_path(row["scenario"], rid).is_file())]
+    if infra_before:  # failures an older negsim recorded for a dead worker, or time series lost
         store.forget(infra_before)
         done -= set(infra_before)
     if retry_failed:

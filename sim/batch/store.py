@@ -373,7 +373,10 @@ def read_runs_table(out: str | Path) -> pd.DataFrame:
     out = Path(out)
     path = out / RUNS
     try:
-        return pd.read_parquet(path)
+        runs = pd.read_parquet(path)
+        if not set(ID_COLUMNS) <= set(runs.columns):
+            raise ValueError("not a negsim runs table")
+        return runs
     except Exception as exc:  # pyarrow raises several kinds for a damaged file
         store = BatchStore(out)
         if store.journal_path.exists() and store.manifest_path.exists():

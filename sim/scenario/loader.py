@@ -41,7 +41,7 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ScenarioError("is a folder, not a scenario file", file=path,
                             fix="name a .toml file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path,
                             fix="save the scenario as UTF-8 text") from None
@@ -280,7 +280,7 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     data, chain = _resolve_chain(p)
     data.setdefault("name", p.stem)
-    text = p.read_text(encoding="utf-8")
+    text = p.read_text(encoding="utf-8-sig")
     sc = validate_data(data, file=p, text=text)
     object.__setattr__(sc, "_source", p.resolve())
     return sc
