@@ -713,12 +713,13 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path | Sequence[str
     cores; 1: in this process) or a Dask cluster (``scheduler``: an address or "local")."""
     from sim.batch.executors import make_executor
     from sim.scenario.loader import load_scenario
-    from sim.targets import load_target_files
+    from sim.targets import load_target_files, scale_counts
 
     scenario_path = Path(scenario_path)
     sc = load_scenario(scenario_path)  # a bad scenario fails here, before any work
     files = [targets_path] if isinstance(targets_path, str | Path) else list(targets_path)
-    targets = load_target_files(files)
+    # Counts of persons compare with a population of the size simulated (as plot curves draws them).
+    targets = scale_counts(load_target_files(files), population_scale or sc.world.population_scale)
     spath = str(scenario_path.resolve())
     check_series(targets, sc, _base(spath)[1], files)
     horizon = calibration_horizon(targets, float(sc.time.horizon_days), horizon_days)
@@ -844,7 +845,9 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path | 
         "",
         f"- scenario: `{scenario_path}`; targets: {', '.join(f'`{f}`' for f in files)}; "
         f"calibrated scenario: `{scenario_out}`",
-        f"- code: negsim {sim.__version__}, commit {commit}; seed {seed}; population scale {pop_scale:g}",
+        f"- code: negsim {sim.__version__}, commit {commit}; seed {seed}; population scale {pop_scale:g}"
+        + (f" (the targets that count persons are scaled by {pop_scale:g}: article value x {pop_scale:g})"
+           if pop_scale != 1 else ""),
         f"- ABC-SMC (pyabc, uniform priors, distance = RMS of tolerance-scaled errors, {weighting}): "
         f"budget {budget}, {abc.n_simulations} simulations in {len(g)} generations of "
         f"{len(abc.posterior)} particles"

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = ps.add_parser("curves", help="a timeseries metric over time: median, 50%%/90%% bands")
     c.add_argument("out", type=Path, help="batch folder (OUT of negsim batch)")
     c.add_argument("--metric", default="displaced_total", help="any timeseries column (default displaced_total)")
-    c.add_argument("--by", default="scenario", help="group by 'scenario' or a column of runs.parquet")
+    c.add_argument("--by", default=None,
+                   help="group by 'scenario', 'point' (scenario and parameter point; the default when "
+                        "the batch has several points) or a column of runs.parquet")
     c.add_argument("--scenarios", default=None, help="comma-separated scenarios to show (default all)")
     c.add_argument("--to", type=Path, default=None, help="output path without extension "
                                                           "(default OUT/figures/curves_<metric>)")
@@ -75,7 +77,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Morris trajectories (runs = N*(D+1)) or Sobol base samples, a power of 2 (N*(D+2))")
     s.add_argument("--params", default=None, help="comma-separated parameters (default: all calibratable)")
     s.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: a standard set)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the sample and of every run")
+    s.add_argument("--seed", type=int, default=0, help="root seed of the sample and of the runs")
+    s.add_argument("--replicates", "-r", type=int, default=1,
+                   help="runs per design point (seeds from the batch engine, the same at every point); "
+                        "indices use each point's mean (default 1)")
     s.add_argument("--out", type=Path, default=None, help="output folder (default sensitivity/<scenario>-<method>)")
     s.add_argument("--workers", type=int, default=None, help="parallel workers (batch engine)")
     s.add_argument("--scheduler", default=None, help="Dask scheduler address (batch engine)")
@@ -111,7 +116,7 @@ def cmd_curves(args: argparse.Namespace) -> int:
 
     b = load_batch(args.out).select(_csv(args.scenarios))
     fig = curves_figure(b, args.metric, by=args.by, target_scale=baseline_population_scale(b))
-    by = "" if args.by == "scenario" else f"_by_{args.by}"
+    by = "" if args.by in (None, "scenario") else f"_by_{args.by}"
     _say(args, save_figure(fig, args.to or args.out / "figures" / f"curves_{args.metric}{by}"))
     return 0
 
@@ -177,15 +182,28 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     if args.samples < 1:
         raise ScenarioError("must be a positive integer", field="--samples")
+    if args.replicates < 1:
+        raise ScenarioError("must be a positive integer", field="--replicates")
+    if args.seed < 0:
+        raise ScenarioError("must be a non-negative integer", field="--seed")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("must be at least 1", field="--workers")
+    if args.scheduler is not None:
+        from sim.batch.executors import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     out = args.out or Path("sensitivity") / f"{args.scenario.stem}-{args.method}"
     progress = not args.quiet and sys.stderr.isatty()
     info = run_sensitivity(args.scenario, out, args.method, args.samples, params=_csv(args.params),
                            outcomes=_csv(args.outcomes), seed=args.seed, workers=args.workers,
-                           scheduler=args.scheduler, progress=progress)
+                           scheduler=args.scheduler, progress=progress, replicates=args.replicates)
     if not args.quiet:
-        print(f"{args.method}: {info['runs']} runs over {len(info['parameters'])} parameters")
+        print(f"{args.method}: {info['runs']} runs ({info['replicates']} per design point) over "
+              f"{len(info['parameters'])} parameters")
         if info["skipped_outcomes"]:
-            print(f"  skipped (NaN in some run, or constant): {', '.join(info['skipped_outcomes'])}")
+            print("  left out (missing at some design point, or constant): " + ", ".join(
+                f"{o} ({info['missing_share'].get(o, 0):.0%} of runs missing)" for o in info["skipped_outcomes"]))
+        print(f"  missing outcomes: {info['missing_rule']}")
         idx = info["indices"]
         key = "mu_star" if args.method == "morris" else "ST"
         for o, d in idx.groupby("outcome", sort=False):

@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analysis.plots import ZONE_SERIES  # noqa: E402
-from analysis.store import Batch  # noqa: E402
+from analysis.store import FEW_RUNS, Batch  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 
 #: Okabe-Ito colours (colour-blind safe) with distinct lightness; styles make them grey-safe.
@@ -67,6 +67,10 @@ def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png"
     """Write ``fig`` as ``stem.png`` and ``stem.svg`` (300 dpi), each atomically; close it."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        if stem.with_name(f"{stem.name}.{fmt}").is_dir():
+            raise ScenarioError("is a folder", file=stem.with_name(f"{stem.name}.{fmt}"), field="--to",
+                                fix="give --to a path without extension, e.g. figures/curves")
     out = []
     try:
         for fmt in formats:
@@ -140,35 +144,43 @@ def _check_metric(batch: Batch, metric: str) -> None:
                             + "one of: " + ", ".join(numeric))
 
 
-def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scenario",
+def curves_figure(batch: Batch, metric: str = "displaced_total", by: str | None = None,
                   targets: list[dict[str, Any]] | None = None, target_scale: float = 1.0) -> Figure:
     """The metric over time: median line and 50%/90% bands per group, key dates marked.
 
-    Groups are scenarios (``by="scenario"``) or the values of any column of runs.parquet (e.g. a
-    swept parameter). The article's figures for this metric are overlaid when a group is the
+    Groups are scenarios (``by="scenario"``), scenarios and parameter points (``"point"``, the
+    default when the batch has several points) or the values of any column of runs.parquet
+    (e.g. a swept parameter). The article's figures for this metric are overlaid when a group is the
     baseline scenario, multiplied by ``target_scale`` (the baseline's population scale: the
     article's figures are for the full population).
     """
     _check_metric(batch, metric)
     runs = batch.ok_runs()
+    if by is None:  # never pool parameter points into one curve unless asked to
+        by = "point" if batch.by_point() else "scenario"
+    if by == "point":  # scenario and parameter point (with the swept values), never pooled
+        runs = runs.assign(point=batch.group_labels(runs))
     if by not in runs.columns:
         raise ScenarioError(f"cannot group by '{by}': not a column of runs.parquet", file=batch.root,
                             field="--by",
-                            fix="use 'scenario' or a swept parameter: "
+                            fix="use 'scenario', 'point' or a swept parameter: "
                             + ", ".join(c for c in runs.columns if "." in c))
     ts = batch.timeseries(columns=["day", metric])
     ts = ts.merge(runs[["run_id", by]].rename(columns={by: "_group"}), on="run_id", how="inner") \
         if by != "scenario" else ts.assign(_group=ts["scenario"])
-    groups = batch.scenarios if by == "scenario" else sorted(ts["_group"].unique())
+    groups = (batch.scenarios if by == "scenario" else [g for g, _ in batch.groups()] if by == "point"
+              else sorted(ts["_group"].unique()))
     scale, unit = (1000.0, " (thousands)") if float(ts[metric].abs().max()) >= 10_000 else (1.0, "")
     fig, ax = plt.subplots(figsize=(9, 5.2))
     targets = load_targets() if targets is None else targets
+    fewest = 10**9
     for i, g in enumerate(groups):
         sub = ts[ts["_group"] == g]
         q = quantile_bands(sub, metric) / np.r_[[scale] * 5, [1]]
         st = style(i)
-        label = f"{by}={g}" if by != "scenario" else str(g)
+        label = f"{by}={g}" if by not in ("scenario", "point") else str(g)
         n = int(sub["run_id"].nunique())
+        fewest = min(fewest, n)
         ax.fill_between(q.index, q["q05"], q["q95"], color=st["color"], alpha=0.12, lw=0,
                         label="_band90")
         ax.fill_between(q.index, q["q25"], q["q75"], color=st["color"], alpha=0.28, lw=0,
@@ -199,8 +211,8 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scen
     ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
     ax.set_ylabel(metric.replace("_", " ") + unit)
     drawn = batch.manifest.get("posterior") is not None
-    ax.set_title(f"{metric} across replicates{' and posterior draws' if drawn else ''}: median, 50% and 90% bands",
-                 fontsize=10)
+    ax.set_title(f"{metric} across replicates{' and posterior draws' if drawn else ''}: median, 50% and 90% bands"
+                 + few_runs_warning(fewest), fontsize=11 if fewest >= FEW_RUNS else 10)
     ax.set_ylim(bottom=0 if float(ts[metric].min()) >= 0 else None)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best", framealpha=0.9)
@@ -217,16 +229,26 @@ def uncertainty_label(manifest: dict[str, Any]) -> str:
     return f"bands include parameter uncertainty (ABC posterior, generation {post.get('generation')})"
 
 
+def few_runs_warning(n: int, what: str = "bands") -> str:
+    """A visible line for figures whose intervals come from fewer than FEW_RUNS runs."""
+    if n >= FEW_RUNS:
+        return ""
+    return f"\nWARNING: only {n} run(s) in a group (< {FEW_RUNS}): the {what} are rough"
+
+
 def zones_figure(batch: Batch) -> Figure:
-    """Displaced persons by destination zone (median across replicates), stacked, per scenario."""
-    scen = batch.scenarios
+    """Displaced persons by destination zone (median across replicates), stacked, per scenario
+    (per scenario and parameter point when the batch has several points)."""
+    groups = batch.groups()
+    scen = [g for g, _ in groups]
     ncol = min(len(scen), 3)
     nrow = math.ceil(len(scen) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow + 0.6), sharex=True,
                              sharey=True, squeeze=False)
     cols = ["day", "displaced_total", "displaced_jordan_border", "displaced_golan", "displaced_fields"]
-    for ax, name in zip(axes.flat, scen, strict=False):
-        ts = batch.timeseries(name, columns=cols)
+    for ax, (name, g) in zip(axes.flat, groups, strict=False):
+        ts = batch.timeseries(str(g["scenario"].iloc[0]), columns=cols)
+        ts = ts[ts["run_id"].isin(set(g["run_id"]))]
         med = ts.groupby("day")[cols[1:]].median()
         ys = [fn(med).clip(lower=0).to_numpy() / 1000 for *_, fn in ZONES]
         polys = ax.stackplot(med.index.to_numpy(), *ys, colors=[c for _, c, _, _ in ZONES],
@@ -249,29 +271,43 @@ def zones_figure(batch: Batch) -> Figure:
 
 
 def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT_OUTCOMES) -> Figure:
-    """Summary outcomes per scenario as box plots, scenarios sorted by the median in each panel."""
+    """Summary outcomes per scenario (per scenario and point when the batch has several) as box
+    plots, sorted by the median in each panel. The title says what is drawn: box = middle 50%
+    of the runs, whiskers = 5th to 95th percentile, dots = every run; groups with fewer than
+    FEW_RUNS runs, and outcomes or groups with no value, are said, not silently left out."""
     runs = batch.ok_runs()
-    outs = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     missing = [o for o in outcomes if o not in runs.columns]
     if missing:
         raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", file=batch.root, field="--outcomes",
                             fix="outcomes are columns of runs.parquet, e.g. " + ", ".join(DEFAULT_OUTCOMES))
+    outs = [o for o in outcomes if runs[o].notna().any()]
+    empty = [o for o in outcomes if o not in outs]
+    if not outs:
+        raise ScenarioError(f"no run has a value for {', '.join(outcomes)} (e.g. days past the "
+                            "horizon, or events that never happened)", file=batch.root,
+                            field="--outcomes", fix="choose other outcomes")
     ncol = 2
     nrow = math.ceil(len(outs) / ncol)
-    scen = batch.scenarios
-    fig, axes = plt.subplots(nrow, ncol, figsize=(10, (0.2 * len(scen) + 0.9) * nrow + 0.6),
+    groups = batch.groups()
+    fig, axes = plt.subplots(nrow, ncol, figsize=(10, (0.2 * len(groups) + 0.9) * nrow + 0.9),
                              squeeze=False)
+    fewest = min(len(g) for _, g in groups)
     for ax, o in zip(axes.flat, outs, strict=False):
-        data = {s: runs.loc[runs["scenario"] == s, o].dropna().to_numpy(float) for s in scen}
+        data = {s: g[o].dropna().to_numpy(float) for s, g in groups}
+        absent = [s for s, v in data.items() if not len(v)]
         data = {s: v for s, v in data.items() if len(v)}
         order = sorted(data, key=lambda s: float(np.median(data[s])))
         ax.boxplot([data[s] for s in order], orientation="horizontal", tick_labels=order, widths=0.6,
-                   whis=(5, 95), patch_artist=True,
+                   whis=(5, 95), patch_artist=True, showfliers=False,
                    boxprops={"facecolor": "0.85", "edgecolor": "black"},
-                   medianprops={"color": "black", "lw": 2}, flierprops={"marker": ".", "ms": 4})
+                   medianprops={"color": "black", "lw": 2})
         for j, s in enumerate(order):
             ax.plot(data[s], np.full(len(data[s]), j + 1.0), "o", ms=2.5, color="0.35", zorder=3)
-        ax.set_title(o.replace("_", " "), fontsize=9)
+        n = sorted({len(v) for v in data.values()})
+        title = o.replace("_", " ") + f" (n = {n[0]}" + (f"-{n[-1]}" if len(n) > 1 else "") + " runs)"
+        if absent:
+            title += f"\nno value in: {', '.join(absent)}"
+        ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"
@@ -279,18 +315,28 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
         ax.grid(alpha=0.3, axis="x")
     for ax in axes.flat[len(outs):]:
         ax.set_visible(False)
-    fig.suptitle("Summary outcomes by scenario (box: 50%, whiskers: 90%, dots: runs)", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    per = "scenario and parameter point" if batch.by_point() else "scenario"
+    title = (f"Summary outcomes by {per}: box = middle 50% of runs, whiskers = 5th-95th "
+             "percentile, dots = each run")
+    if empty:
+        title += f"\nnot drawn (no run has a value): {', '.join(empty)}"
+    title += few_runs_warning(fewest, "boxes and whiskers")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 + 0.18 * title.count("\n")) / fig.get_figheight()))
     return fig
 
 
 def comparison_table(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT_OUTCOMES) -> pd.DataFrame:
-    """Per scenario: runs, and each outcome's median with its 90% interval, as text."""
-    runs = batch.ok_runs()
+    """Per scenario (per scenario and parameter point, with the swept values, when the batch has
+    several points): runs, and each outcome's median with its 90% interval, as text."""
     rows = []
-    for s in batch.scenarios:
-        r = runs[runs["scenario"] == s]
-        row: dict[str, Any] = {"scenario": s, "runs": len(r)}
+    swept = batch.swept_columns() if batch.by_point() else []
+    for _label, r in batch.groups():
+        row: dict[str, Any] = {"scenario": str(r["scenario"].iloc[0])}
+        if batch.by_point():
+            row["point"] = int(r["point_id"].iloc[0])
+            row.update({c: r[c].iloc[0] for c in swept})
+        row["runs"] = len(r)
         for o in outcomes:
             v = r[o].dropna() if o in r else pd.Series(dtype=float)
             if not len(v):

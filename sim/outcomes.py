@@ -17,8 +17,13 @@ ARTICLE_DAY = 16.0
 
 
 def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
-    """The column's value at the last record at or before ``day`` (records in time order)."""
-    i = int(np.searchsorted(ts["day"].to_numpy(), day + 1e-9, side="right")) - 1
+    """The column's value at the last record at or before ``day`` (records in time order);
+    NaN (missing) for a day past the run's last record (its horizon): the run says nothing
+    about it."""
+    days = ts["day"].to_numpy()
+    if not len(days) or day > float(days[-1]) + 1e-9:
+        return math.nan
+    i = int(np.searchsorted(days, day + 1e-9, side="right")) - 1
     return float(ts[column].iloc[i]) if i >= 0 else math.nan
 
 

@@ -36,12 +36,15 @@ for half, so neither the many record points nor the article's few figures are dr
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import ScenarioError
 
@@ -166,9 +169,6 @@ def series_key(series: str, day: float) -> str:
     return f"{series}@{day:g}"
 
 
-_REQUIRED = ("id", "quantity", "unit", "kind", "why")
-
-
 def _fail(path: Path, msg: str, field: str | None = None, fix: str | None = None) -> ScenarioError:
     return ScenarioError(msg, file=path, field=field, fix=fix)
 
@@ -183,23 +183,6 @@ def known_series() -> tuple[str, ...]:
 
 #: Per-region columns (one per governorate of the case), accepted by prefix.
 REGION_SERIES_PREFIX = "regime_share_"
-
-
-def _range(p: Path, t: Mapping[str, Any], tid: str, kind: str) -> tuple[float, float, float, float]:
-    r = t.get("range")
-    ok = isinstance(r, list) and len(r) == 2 and all(
-        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in r)
-    if not ok or r[0] > r[1]:
-        raise _fail(p, f"range must be two numbers [low, high] with low <= high, got {r!r}",
-                    field=f"{tid}.range", fix="e.g. range = [45000, 50000]"
-                    + ("; for days, range = [9, 12] (days 9 to 12)" if kind == "day_range" else ""))
-    lo, hi = float(r[0]), float(r[1])
-    if kind == "day_range":
-        if not (lo.is_integer() and hi.is_integer()):
-            raise _fail(p, f"a day_range names whole days, got {r!r}", field=f"{tid}.range",
-                        fix="e.g. range = [9, 12] for days 9 to 12 (the event falls in [9, 13))")
-        hi += 1.0
-    return (lo + hi) / 2.0, (hi - lo) / 2.0, lo, hi
 
 
 def load_target_files(paths: Sequence[str | Path], known_outcomes: Sequence[str] | None = None
@@ -218,15 +201,96 @@ def load_target_files(paths: Sequence[str | Path], known_outcomes: Sequence[str]
     return out
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class TargetRow(BaseModel):
+    """One ``[[target]]`` table of a targets file, as written (strict types: TOML has them, so
+    ``modelled = "false"`` or ``line = "12"`` are errors, not silently converted)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Annotated[str, Field(min_length=1)]
+    quantity: str
+    unit: str
+    kind: Literal["relative", "absolute", "min", "max", "range", "day_range"]
+    why: str
+    value: Finite | None = None
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    range: Annotated[list[Finite], Field(min_length=2, max_length=2)] | None = None
+    outcome: str | None = None
+    series: Annotated[str, Field(min_length=1)] | None = None
+    line: Annotated[int, Field(ge=1)] | None = None
+    time: str | dt.date | dt.datetime = ""
+    day: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    modelled: bool = True
+    never_ok: bool = False
+    source: str = ""
+    says: str = ""
+
+
+_FIXES = {
+    "value": "a finite number, e.g. value = 150",
+    "tolerance": "a number >= 0: the allowed deviation (0 for an exact or one-sided target)",
+    "range": "two numbers [low, high], e.g. range = [45000, 50000]; for days range = [9, 12]",
+    "line": "the article's line number, a whole number >= 1 (no quotes)",
+    "day": "days since the scenario's start date, a finite number >= 0 (no quotes)",
+    "scale": "a number > 0: the violation that counts like the edge of a two-sided tolerance",
+    "modelled": "true or false (no quotes)",
+    "never_ok": "true or false (no quotes)",
+    "kind": f"one of {', '.join(KINDS)}",
+}
+
+
+def _row_error(p: Path, text: str, i: int, label: str, exc: ValidationError) -> ScenarioError:
+    from sim.scenario.loader import find_line
+
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else ""
+    if err["type"] == "missing":
+        msg, fix = "required field is missing", "each target needs id, quantity, unit, kind, why"
+    elif err["type"] == "extra_forbidden":
+        import difflib
+
+        close = difflib.get_close_matches(name, list(TargetRow.model_fields), n=1)
+        msg = "unknown field"
+        fix = (f"did you mean '{close[0]}'? " if close else "") + "allowed: " + ", ".join(
+            TargetRow.model_fields)
+    else:
+        msg, fix = f"{err['msg']} (got {err.get('input')!r})", _FIXES.get(name)
+    return ScenarioError(msg, file=p, field=f"{label}.{name}" if name else label,
+                         line=find_line(text, ("target", i, name) if name else ("target", i)), fix=fix)
+
+
+def _interval(row: TargetRow) -> tuple[float, float, float, float]:
+    """(value, tolerance, low, high) of a ``range`` or ``day_range`` row (checked)."""
+    assert row.range is not None
+    lo, hi = float(row.range[0]), float(row.range[1])
+    if lo > hi:
+        raise ValueError(f"range must be [low, high] with low <= high, got {row.range!r}")
+    if row.kind == "day_range":
+        if not (lo.is_integer() and hi.is_integer()):
+            raise ValueError(f"a day_range names whole days, got {row.range!r}; e.g. range = [9, 12] "
+                             "for days 9 to 12 (the event falls in [9, 13))")
+        hi += 1.0
+    return (lo + hi) / 2.0, (hi - lo) / 2.0, lo, hi
+
+
 def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) -> list[Target]:
-    """Read a targets file; every target checked (kind, tolerance or range, outcome or series)."""
+    """Read a targets file; every target checked against :class:`TargetRow` (types, kinds,
+    finite values, tolerances or ranges) and its outcome or series; errors name the file, line
+    and field."""
+    from sim.scenario.loader import find_line
+
     p = Path(path)
     if not p.exists():
         raise _fail(p, "file not found", fix="the article's targets are in seeds/targets.toml")
     if p.is_dir():
         raise _fail(p, "is a folder, not a targets file", fix="name a .toml file")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(p, f"TOML syntax error: {exc}", fix="see https://toml.io for the syntax") from None
     except UnicodeDecodeError:
@@ -243,76 +307,97 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
     out: list[Target] = []
     seen: set[str] = set()
     for i, t in enumerate(raw):
-        where = f"target[{i}]"
         if not isinstance(t, dict):
-            raise _fail(p, "must be a table", field=where, fix="write it as a [[target]] table")
-        missing = [k for k in _REQUIRED if k not in t]
-        if missing:
-            raise _fail(p, f"missing {', '.join(missing)}", field=f"{where} ({t.get('id', '?')})",
-                        fix="each target needs " + ", ".join(_REQUIRED))
-        tid = str(t["id"])
+            raise _fail(p, "must be a table", field=f"target[{i}]", fix="write it as a [[target]] table")
+        label = t["id"] if isinstance(t.get("id"), str) and t["id"] else f"target[{i}]"
+        try:
+            row = TargetRow.model_validate(t)
+        except ValidationError as exc:
+            raise _row_error(p, text, i, label, exc) from None
+        tid = row.id
+
+        def fail(msg: str, name: str, fix: str | None, tid: str = tid, i: int = i) -> ScenarioError:
+            return ScenarioError(msg, file=p, field=f"{tid}.{name}",
+                                 line=find_line(text, ("target", i, name)), fix=fix)
+
         if tid in seen:
-            raise _fail(p, f"duplicate target id '{tid}'", field=where, fix="give each target its own id")
+            raise ScenarioError(f"duplicate target id '{tid}'", file=p, field=f"target[{i}].id",
+                                line=find_line(text, ("target", i, "id")), fix="give each target its own id")
         seen.add(tid)
-        kind = t["kind"]
-        if kind not in KINDS:
-            raise _fail(p, f"unknown tolerance kind '{kind}'", field=f"{tid}.kind",
-                        fix=f"use one of {', '.join(KINDS)}")
         interval = None
-        if kind in ("range", "day_range"):
-            value, tol, lo, hi = _range(p, t, tid, kind)
+        if row.kind in ("range", "day_range"):
+            if row.range is None:
+                raise fail("required field is missing", "range", f"a '{row.kind}' target needs "
+                           + _FIXES["range"])
+            try:
+                value, tol, lo, hi = _interval(row)
+            except ValueError as exc:
+                raise fail(str(exc), "range", _FIXES["range"]) from None
             interval = (lo, hi)
         else:
             for k in ("value", "tolerance"):
-                if k not in t:
-                    raise _fail(p, f"missing {k}", field=f"{tid}",
-                                fix=f"a '{kind}' target needs value and tolerance")
-            try:
-                value, tol = float(t["value"]), float(t["tolerance"])
-            except (TypeError, ValueError):
-                raise _fail(p, "value and tolerance must be numbers", field=tid,
-                            fix="e.g. value = 150 and tolerance = 0.25") from None
-        if tol < 0 or math.isnan(tol):
-            raise _fail(p, f"tolerance must be >= 0, got {t['tolerance']}", field=f"{tid}.tolerance",
-                        fix="0 for an exact or one-sided target, else the allowed deviation")
-        modelled = bool(t.get("modelled", True))
-        day = t.get("day")
-        series = t.get("series")
+                if getattr(row, k) is None:
+                    raise fail("required field is missing", k,
+                               f"a '{row.kind}' target needs value and tolerance; {_FIXES[k]}")
+            value, tol = float(row.value or 0.0), float(row.tolerance or 0.0)
+        series = row.series
         if series is not None:
-            series = str(series)
-            if "outcome" in t:
-                raise _fail(p, "names both an outcome and a series", field=tid,
-                            fix="use outcome = ... (a summary outcome) or series = ... with day = ...")
-            if not isinstance(day, int | float) or isinstance(day, bool) or not math.isfinite(day) or day < 0:
-                raise _fail(p, f"a series target needs a day >= 0, got {day!r}", field=f"{tid}.day",
-                            fix="e.g. day = 7 (days since the scenario's start date)")
+            if row.outcome is not None:
+                raise fail("names both an outcome and a series", "series",
+                           "use outcome = ... (a summary outcome) or series = ... with day = ...")
+            if row.day is None:
+                raise fail("a series target needs a day", "day",
+                           "e.g. day = 7 (days since the scenario's start date)")
             columns = known_series()
             if series not in columns and not series.startswith(REGION_SERIES_PREFIX):
                 import difflib
 
                 close = difflib.get_close_matches(series, list(columns), n=1)
-                raise _fail(p, f"unknown timeseries column '{series}'", field=f"{tid}.series",
-                            fix=(f"did you mean '{close[0]}'? " if close else "")
-                            + "a numeric column of timeseries.csv: " + ", ".join(columns)
-                            + f", or {REGION_SERIES_PREFIX}<governorate>")
-        outcome = series_key(series, float(day)) if series is not None else str(t.get("outcome", ""))
-        if modelled and series is None and outcome not in known_outcomes:
-            import difflib
+                raise fail(f"unknown timeseries column '{series}'", "series",
+                           (f"did you mean '{close[0]}'? " if close else "")
+                           + "a numeric column of timeseries.csv: " + ", ".join(columns)
+                           + f", or {REGION_SERIES_PREFIX}<governorate>")
+            outcome = series_key(series, float(row.day))
+        else:
+            outcome = row.outcome or ""
+            if row.modelled and outcome not in known_outcomes:
+                import difflib
 
-            close = difflib.get_close_matches(outcome, list(known_outcomes), n=1)
-            raise _fail(p, f"unknown outcome '{outcome}'", field=f"{tid}.outcome",
-                        fix=(f"did you mean '{close[0]}'? " if close else "")
-                        + "outcomes are the keys of sim.outcomes.summarize, or set modelled = false")
-        scale = t.get("scale")
-        out.append(Target(id=tid, quantity=str(t["quantity"]), value=value, unit=str(t["unit"]),
-                          kind=kind, tolerance=tol, outcome=outcome,
-                          line=int(t["line"]) if "line" in t else None, time=str(t.get("time", "")),
-                          day=float(day) if day is not None else None,
-                          scale=float(scale) if scale is not None else None,
-                          modelled=modelled, never_ok=bool(t.get("never_ok", False)),
-                          why=str(t["why"]), series=series, group=str(p),
-                          source=str(t.get("source", "")), says=str(t.get("says", "")),
+                close = difflib.get_close_matches(outcome, list(known_outcomes), n=1)
+                raise fail(f"unknown outcome '{outcome}'", "outcome",
+                           (f"did you mean '{close[0]}'? " if close else "")
+                           + "outcomes are the keys of sim.outcomes.summarize (or a series = "
+                             "timeseries column with a day), or set modelled = false")
+        out.append(Target(id=tid, quantity=row.quantity, value=value, unit=row.unit,
+                          kind=row.kind, tolerance=tol, outcome=outcome, line=row.line,
+                          time=str(row.time), day=row.day, scale=row.scale,
+                          modelled=row.modelled, never_ok=row.never_ok, why=row.why,
+                          series=series, group=str(p), source=row.source, says=row.says,
                           interval=interval))
+    return out
+
+
+#: Units of targets that count persons: they scale with the population (``world.population_scale``).
+COUNT_UNITS = ("persons",)
+
+
+def scale_counts(targets: Sequence[Target], factor: float) -> list[Target]:
+    """The targets as they apply to a population scaled by ``factor``: a count of persons (its
+    value, an absolute tolerance and a one-sided ``scale``) is multiplied by ``factor``, as
+    ``negsim plot curves`` draws them; days, ratios and areas are unchanged."""
+    if factor == 1:
+        return list(targets)
+    out = []
+    for t in targets:
+        if t.unit in COUNT_UNITS:
+            interval = (t.interval[0] * factor, t.interval[1] * factor) \
+                if t.interval is not None else None
+            t = replace(t, value=t.value * factor,
+                        tolerance=t.tolerance * factor if t.kind in ("absolute", "range")
+                        else t.tolerance,
+                        scale=t.scale * factor if t.scale is not None else None,
+                        interval=interval)
+        out.append(t)
     return out
 
 

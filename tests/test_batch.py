@@ -316,10 +316,11 @@ def test_resume_after_kill_9_ends_with_the_uninterrupted_dataset(scen, tmp_path)
 def test_an_output_folder_with_another_batch_is_refused(scen, tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["--quiet", "batch", str(scen["tiny"]), "--workers", "1", "--out", str(out)]) == 0
-    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--workers", "1", "--out", str(out)]) == 2
+    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--seed", "9", "--workers", "1",
+                 "--out", str(out)]) == 2
     assert "holds a different batch" in capsys.readouterr().err
-    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--workers", "1", "--out", str(out),
-                 "--overwrite"]) == 0
+    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--seed", "9", "--workers", "1",
+                 "--out", str(out), "--overwrite"]) == 0
     assert len(load_runs(out)) == 2
 
 

@@ -135,7 +135,9 @@ def test_tiny_calibration_end_to_end_reduces_the_distance_from_the_prior(tmp_pat
     gens = pd.read_csv(out / "generations.csv")
     assert len(gens) >= 2 and gens["simulations"].sum() <= 60
     assert math.isinf(gens["epsilon"].iloc[0])  # generation 0 is the prior sample
-    assert gens["mean_distance"].iloc[-1] < gens["mean_distance"].iloc[0]
+    # Each generation's particles lie within epsilon, the median distance of the generation
+    # before, so the median falls (the weighted mean need not: generation 0 may have a low tail).
+    assert gens["median_distance"].iloc[-1] < gens["median_distance"].iloc[0]
     post = pd.read_parquet(out / "posterior.parquet")
     last = post[post["generation"] == post["generation"].max()]
     assert last["weight"].sum() == pytest.approx(1.0)

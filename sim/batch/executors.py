@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 from sim.batch.plan import RunSpec
 from sim.batch.worker import RunOutput, execute, watch_parent
+from sim.errors import InfrastructureError, ScenarioError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -95,9 +97,31 @@ class SerialExecutor:
         pass
 
 
+#: Status of a run the infrastructure lost (its worker process died): not the run's own
+#: failure, so it is not stored and runs again when the batch resumes.
+INTERRUPTED = "interrupted"
+
+
 def _pool_failure(spec: RunSpec, exc: BaseException) -> RunOutput:
-    return RunOutput(spec, "failed", f"{type(exc).__name__}: {exc} (worker process failed)", {},
+    return RunOutput(spec, INTERRUPTED, f"{type(exc).__name__}: {exc} (worker process failed)", {},
                      None, 0.0)
+
+
+#: Seconds to reach a Dask scheduler before giving up (``--scheduler`` unreachable).
+CONNECT_TIMEOUT_S = 10.0
+#: Seconds a batch waits between checks that its Dask scheduler is still there.
+HEARTBEAT_S = 2.0
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?[\w.\-\[\]:]+:\d{1,5}/?$")
+
+
+def check_scheduler_address(address: str) -> None:
+    """``local`` or ``[tcp://]host:port``; anything else is a user error (before any work)."""
+    if address == "local":
+        return
+    if not _ADDRESS.match(address) or not 0 < int(address.rstrip("/").rsplit(":", 1)[1]) < 65536:
+        raise ScenarioError(f"not a Dask scheduler address: {address!r}", field="--scheduler",
+                            fix="give tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786), or 'local' for a "
+                                "cluster on this machine")
 
 
 class LocalExecutor:
@@ -161,48 +185,81 @@ class LocalExecutor:
 class DaskExecutor:
     """Runs on a Dask distributed cluster (``address``), or a LocalCluster if ``address='local'``."""
 
-    def __init__(self, address: str, workers: int | None = None, in_flight_per_worker: int = 4) -> None:
+    def __init__(self, address: str, workers: int | None = None, in_flight_per_worker: int = 4,
+                 connect_timeout_s: float | None = None, heartbeat_s: float | None = None) -> None:
         from distributed import Client, LocalCluster
 
+        check_scheduler_address(address)
+        connect_timeout_s = CONNECT_TIMEOUT_S if connect_timeout_s is None else connect_timeout_s
+        self.address = address
+        self.heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
         self._cluster = None
         if address == "local":
             self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
                                          host="127.0.0.1", dashboard_address=None)
             self._client = Client(self._cluster)
         else:
-            self._client = Client(address)
+            try:
+                self._client = Client(address, timeout=connect_timeout_s)
+            except (OSError, TimeoutError) as exc:
+                raise InfrastructureError(
+                    f"cannot reach the Dask scheduler at {address} within {connect_timeout_s:g} s "
+                    f"({type(exc).__name__})", field="--scheduler",
+                    fix="start it (`dask scheduler`, then `dask worker ADDRESS`) or check the address; "
+                        "nothing was run") from None
         n = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
         self.workers = max(n, 1)
         self.in_flight = self.workers * in_flight_per_worker
 
+    def _lost(self, done: int) -> InfrastructureError:
+        return InfrastructureError(
+            f"lost the connection to the Dask scheduler at {self.address} (status "
+            f"{self._client.status}); the runs finished so far are stored", field="--scheduler",
+            fix="restart the scheduler and its workers, then rerun the same command: the batch "
+                "resumes with the runs not yet stored")
+
     def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]:
-        from distributed import as_completed
+        """Runs as they finish. A lost scheduler (cancelled futures, or no connection for a
+        heartbeat) raises :class:`InfrastructureError` instead of waiting forever."""
+        from distributed import wait
 
         it = iter(specs)
-        ac = as_completed()
-        specs_by_key: dict[str, RunSpec] = {}
+        pending: dict[object, RunSpec] = {}
+        finished = 0
 
         def submit_one() -> bool:
             spec = next(it, None)
             if spec is None:
                 return False
+            if self._client.status != "running":
+                raise self._lost(finished)
             fut = self._client.submit(execute, spec, key=f"negsim-run-{spec.run_id}-{spec.seed}", pure=False)
-            specs_by_key[fut.key] = spec
-            ac.add(fut)
+            pending[fut] = spec
             return True
 
         for _ in range(self.in_flight):
             if not submit_one():
                 break
-        for fut in ac:
-            spec = specs_by_key.pop(fut.key)
+        while pending:
             try:
-                yield fut.result()
-            except Exception as exc:  # a worker died or the task could not run
-                yield _pool_failure(spec, exc)
-            finally:
-                fut.release()
-            submit_one()
+                done, _ = wait(list(pending), timeout=self.heartbeat_s, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                if self._client.status != "running":
+                    raise self._lost(finished) from None
+                continue
+            for fut in done:
+                spec = pending.pop(fut)
+                if fut.cancelled() or self._client.status != "running":
+                    raise self._lost(finished)
+                try:
+                    out = fut.result()
+                except Exception as exc:  # a worker died (KilledWorker) or the task could not run
+                    out = _pool_failure(spec, exc)
+                finally:
+                    fut.release()
+                finished += 1
+                yield out
+                submit_one()
 
     def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
                     in_flight: int | None = None) -> Iterator[R]:
@@ -211,7 +268,10 @@ class DaskExecutor:
                         in_flight or self.in_flight)
 
     def close(self) -> None:
-        self._client.close()
+        try:
+            self._client.close(timeout=self.heartbeat_s * 2)
+        except Exception:  # noqa: BLE001 - a lost scheduler: nothing left to close cleanly
+            pass
         if self._cluster is not None:
             self._cluster.close()
 
@@ -219,7 +279,7 @@ class DaskExecutor:
 def make_executor(workers: int | None = None, scheduler: str | None = None,
                   preload: Sequence[str] = ()) -> Executor:
     """The executor the CLI options ask for (``preload``: modules local workers import first)."""
-    if scheduler:
+    if scheduler is not None:
         return DaskExecutor(scheduler, workers)
     n = workers or default_workers()
     return SerialExecutor() if n == 1 else LocalExecutor(n, preload=preload)
