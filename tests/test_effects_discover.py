@@ -22,12 +22,12 @@ from sim.errors import ScenarioError
 from tests.conftest import SCENARIOS
 from tests.test_batch import DATA
 
-SMALL = ("[time]\nhorizon_days = 25\n[world]\npopulation_scale = 0.02\n"
+SMALL = ("[time]\nhorizon_days = 60\n[world]\npopulation_scale = 0.02\n"
          + "".join(f'{k}_file = "{DATA / f"{k}.csv"}"\n' for k in ("towns", "subdistricts", "zones", "borders")))
 
 
 def small_library_file(folder: Path, name: str, extends: str) -> Path:
-    """A library scenario at 2% population and 25 days, named ``name``."""
+    """A library scenario at 2% population and 60 days (deaths_day60 is read), named ``name``."""
     path = folder / f"{name}.toml"
     path.write_text(f'extends = "{SCENARIOS / extends}"\nname = "{name}"\n{SMALL}', encoding="utf-8")
     return path

@@ -183,7 +183,7 @@ def test_the_same_id_in_two_files_is_a_user_error(tmp_path):
     ('[[target]]\nid = "e"\nquantity = "q"\noutcome = "first_offer_day"\nkind = "day_range"\n'
      'range = [8.5, 10]\nunit = "day"\nwhy = "w"\n', "e.range"),
     ('[[target]]\nid = "e"\nquantity = "q"\noutcome = "deaths_day16"\nkind = "absolute"\n'
-     'unit = "u"\nwhy = "w"\n', "e"),
+     'unit = "u"\nwhy = "w"\n', "e.value"),
 ])
 def test_bad_record_point_is_a_clear_user_error(tmp_path, body, field):
     with pytest.raises(ScenarioError) as exc:
