@@ -1,44 +1,57 @@
-"""Calibration against the article's figures by ABC-SMC (pyabc), with replicate checks.
+"""Calibration against the article's figures and the public record by ABC-SMC (pyabc).
 
-``negsim calibrate SCENARIO --targets seeds/targets.toml`` runs :func:`calibrate`:
+``negsim calibrate SCENARIO --targets seeds/targets.toml --targets seeds/record.toml`` runs
+:func:`calibrate`:
 
 1. **ABC-SMC** (pyabc) over the free parameters (:func:`calibration_priors`: the schema's
    calibratable ones minus ``FIXED_IN_CALIBRATION``, uniform priors on their ``prior`` ranges cut
    to [default / zoom, default x zoom]). Each particle is the per-target median of
-   ``reps_per_particle`` runs at the scenario's population (seeds from ``seed``); the distance is
-   the root mean square of the targets' scaled errors (:func:`sim.targets.distance`), so each
-   target weighs by its tolerance. Generation 0 is a sample of the prior (epsilon = infinity);
+   ``reps_per_particle`` runs at the scenario's population (seeds from ``seed``), each run up to
+   the calibration horizon (:func:`calibration_horizon`: the last day the targets need, plus a
+   day); the distance is the root mean square of the targets' scaled errors
+   (:func:`sim.targets.distance`), each target weighing by its tolerance or range and each
+   targets file weighing equally. Generation 0 is a sample of the prior (epsilon = infinity);
    later generations take the weighted median distance as epsilon. ``budget`` bounds the
    number of ABC simulations (runs) exactly (a generation never starts with fewer than its
    population left, and never runs more than what is left).
+   Particles are numbered jobs on the batch engine's executors (``sim.batch.executors``: local
+   processes or Dask): job k of generation t seeds numpy's global generator from
+   ``SeedSequence([seed, t, k])`` and runs pyabc's ``simulate_one`` (shipped with cloudpickle);
+   results are taken in job order up to the generation's n-th accepted particle, so the
+   posterior is the same on any executor and any number of workers.
 2. **Choice of the calibrated point**: the values before calibration, the posterior's weighted
    median and the best particles of the last generation are each run on the same
-   ``select_reps`` seeds; the one whose worst per-target median error is smallest (ties: the
-   distance of the medians) is kept: the aim is every target's median within tolerance.
-3. **Check**: ``replicates`` runs at the calibrated point (``procs`` processes); the report's
-   table gives each target's median and 90% interval and whether the median is within tolerance.
+   ``select_reps`` seeds (at the calibration horizon); the one whose worst per-target median
+   error is smallest (ties: the distance of the medians) is kept: the aim is every target's
+   median within tolerance.
+3. **Check**: ``replicates`` runs at the calibrated point over the scenario's whole horizon; the
+   report's tables give each target's median and 90% interval and whether the median is within
+   tolerance, and for the record its dated points (within the range, within it ±10%), the
+   displaced-total ARD and the event days.
 
 Outputs (written atomically): ``<out>/posterior.parquet``, ``<out>/generations.csv``,
-``<out>/replicates.csv``, ``<out>/report.md``, ``<out>/posterior_marginals.png``,
-``<out>/curves.png`` and the calibrated scenario (``scenarios/calibrated.toml``).
+``<out>/candidates.csv``, ``<out>/replicates.csv``, ``<out>/targets.csv``, ``<out>/report.md``,
+``<out>/posterior_marginals.png``, ``<out>/curves.png``, ``<out>/record.png`` (when the targets
+hold series points) and the calibrated scenario (``scenarios/calibrated.toml``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import itertools
 import logging
 import math
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +61,13 @@ from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario, calibratable_params, get_param, set_param
 from sim.targets import Target, distance, errors, modelled
 
+if TYPE_CHECKING:
+    from sim.batch.executors import Executor
+
+#: Timeseries columns kept for the report's curves (plus every series a target names).
 CURVE_COLUMNS = ("day", "displaced_total", "civilian_deaths_cum")
+#: Days a calibration run goes past the last day its targets need (``--horizon-days`` default).
+HORIZON_MARGIN_DAYS = 1.0
 
 
 # --- simulation in worker processes ---------------------------------------------------------
@@ -62,7 +81,8 @@ def _base(scenario_path: str) -> tuple[Scenario, Any]:
 
 
 def _scenario_with(scenario_path: str, params: Mapping[str, float],
-                   population_scale: float | None = None) -> tuple[Scenario, Any]:
+                   population_scale: float | None = None,
+                   horizon_days: float | None = None) -> tuple[Scenario, Any]:
     base, world = _base(scenario_path)
     sc = base.model_copy(deep=True)
     object.__setattr__(sc, "_source", getattr(base, "_source", None))
@@ -70,45 +90,71 @@ def _scenario_with(scenario_path: str, params: Mapping[str, float],
         set_param(sc, path, float(value))
     if population_scale is not None:
         sc.world.population_scale = population_scale
+    if horizon_days is not None:
+        # interventions after a shortened horizon simply never happen in the run
+        sc.time.horizon_days = float(horizon_days)
     return sc, world
 
 
+def curve_columns(targets: Sequence[Target]) -> list[str]:
+    """The report's curve columns: displacement, deaths and every series a target names."""
+    cols = list(CURVE_COLUMNS)
+    for t in targets:
+        if t.series is not None and t.series not in cols:
+            cols.append(t.series)
+    return cols
+
+
 def run_one(scenario_path: str, params: Mapping[str, float], seed: int,
-            population_scale: float | None = None, curves: bool = False
+            population_scale: float | None = None, curves: bool = False,
+            horizon_days: float | None = None, targets: Sequence[Target] = ()
             ) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    """Run the scenario with ``params`` set and ``seed``; its outcomes (and curves)."""
-    from sim.outcomes import summarize
-    from sim.run import collect, simulate
+    """Run the scenario with ``params`` set and ``seed`` (up to ``horizon_days`` if given); its
+    observations (summary outcomes and the targets' series values) and, with ``curves``, the
+    curve columns of its time series."""
+    from sim.batch.worker import simulate_tables
+    from sim.targets import series_values
 
-    sc, world = _scenario_with(scenario_path, params, population_scale)
-    model = simulate(sc, seed, world=world)
-    res = collect(model)
-    ts = res.timeseries[list(CURVE_COLUMNS)].copy() if curves else None
-    return summarize(res.timeseries, res.events), ts
+    sc, world = _scenario_with(scenario_path, params, population_scale, horizon_days)
+    ts, outcomes = simulate_tables(sc, seed, world=world)  # as a batch run: no per-town table
+    obs = {**outcomes, **series_values(ts, targets)}
+    return obs, (ts[curve_columns(targets)].copy() if curves else None)
 
 
-def _run_star(args: tuple) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    return run_one(*args)
+@dataclass(frozen=True)
+class RunJob:
+    """One run of the candidate choice or the replicate check (sent to an executor)."""
+
+    scenario_path: str
+    params: dict[str, float]
+    seed: int
+    population_scale: float | None = None
+    curves: bool = False
+    horizon_days: float | None = None
+    targets: tuple[Target, ...] = ()
+
+
+def run_job(job: RunJob) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Execute a :class:`RunJob` (a module-level function: executors pickle it)."""
+    return run_one(job.scenario_path, job.params, job.seed, job.population_scale, job.curves,
+                   job.horizon_days, job.targets)
 
 
 def run_many(scenario_path: str, params: Mapping[str, float], seeds: Sequence[int],
-             procs: int = 1, population_scale: float | None = None, curves: bool = False,
-             progress: Callable[[int], None] | None = None
+             executor: Executor | None = None, population_scale: float | None = None,
+             curves: bool = False, progress: Callable[[int], None] | None = None,
+             horizon_days: float | None = None, targets: Sequence[Target] = ()
              ) -> list[tuple[dict[str, Any], pd.DataFrame | None]]:
-    """Run several seeds at one parameter set, in ``procs`` processes; results in seed order."""
-    jobs = [(scenario_path, dict(params), int(s), population_scale, curves) for s in seeds]
+    """Run several seeds at one parameter set on ``executor`` (in this process if None);
+    results in seed order."""
+    jobs = [RunJob(scenario_path, dict(params), int(s), population_scale, curves, horizon_days,
+                   tuple(targets)) for s in seeds]
+    results = executor.map_ordered(run_job, jobs) if executor is not None else map(run_job, jobs)
     out = []
-    if procs <= 1:
-        for j in jobs:
-            out.append(_run_star(j))
-            if progress:
-                progress(1)
-        return out
-    with ProcessPoolExecutor(max_workers=procs, mp_context=_MP) as ex:
-        for r in ex.map(_run_star, jobs):
-            out.append(r)
-            if progress:
-                progress(1)
+    for r in results:
+        out.append(r)
+        if progress:
+            progress(1)
     return out
 
 
@@ -120,46 +166,126 @@ def _path(key: str) -> str:
     return key.replace("__", ".")
 
 
-# A persistent process pool for the replicates of one particle (created by run_abc, module-level
-# so that pyabc never has to pickle it).
-#: forkserver, not fork: the calling process may hold threads (pyabc, dask, matplotlib).
-_MP = multiprocessing.get_context("forkserver")
-_POOL: ProcessPoolExecutor | None = None
-
-
 @dataclass
 class _Simulator:
     """pyabc's model: parameters -> scaled errors of the per-target medians over ``reps`` runs.
 
-    Each particle's ``reps`` seeds are drawn from numpy's global generator, which run_abc seeds
-    with ``--seed``: the whole ABC is reproducible; the runs of one particle go to ``_POOL``."""
+    Runs inside an ABC job (:func:`abc_job`), which has seeded numpy's global generator for
+    that job: the ``reps`` seeds are drawn from it, so a particle depends only on (``--seed``,
+    generation, job number). The runs of one particle run one after another in the job's
+    worker; particles run in parallel."""
 
     scenario_path: str
     targets: list[Target]
     population_scale: float | None
-    counter: Callable[[int], None] | None = None
     reps: int = 1
-    count: int = 0  # simulations run (reps per particle)
+    horizon_days: float | None = None
 
     def __call__(self, pars: Mapping[str, float]) -> dict[str, float]:
         seeds = [int(s) for s in np.random.randint(0, 2**31 - 1, size=self.reps)]
+        _release_rng()  # the job's random draws are done: other threads of a worker may go on
         params = {_path(k): float(v) for k, v in pars.items()}
-        jobs = [(self.scenario_path, params, s, self.population_scale, False) for s in seeds]
-        if _POOL is not None and self.reps > 1:
-            res = list(_POOL.map(_run_star, jobs))
-        else:
-            res = [_run_star(j) for j in jobs]
-        self.count += self.reps
-        runs = [o for o, _ in res]
+        runs = [run_one(self.scenario_path, params, s, self.population_scale,
+                        horizon_days=self.horizon_days, targets=self.targets)[0] for s in seeds]
         out = median_outcomes(runs, self.targets) if self.reps > 1 else runs[0]
         e = errors(out, self.targets)
-        if self.counter:
-            self.counter(self.reps)
         return {"d": distance(out, self.targets), **{f"e_{k}": v for k, v in e.items()}}
 
 
 def _abc_distance(x: Mapping[str, Any], x0: Mapping[str, Any]) -> float:
     return float(x["d"])
+
+
+# --- ABC jobs on the batch engine's executors ----------------------------------------------
+#: numpy's global generator is shared by the threads of a process (a Dask worker may run
+#: several): a job holds this lock from seeding it until its last draw (:func:`_release_rng`).
+_RNG_LOCK = threading.Lock()
+_JOB = threading.local()
+#: The last simulate function unpickled in this worker (one per generation): (digest, function).
+_SIMULATE: tuple[bytes, Callable[[], Any]] | None = None
+
+
+def _release_rng() -> None:
+    if getattr(_JOB, "holds_rng", False):
+        _JOB.holds_rng = False
+        _RNG_LOCK.release()
+
+
+def job_seed(seed: int, generation: int, job: int) -> np.ndarray:
+    """The state that seeds numpy's global generator for ABC job ``job`` of ``generation``."""
+    return np.random.SeedSequence([seed, generation, job]).generate_state(4)
+
+
+def abc_job(args: tuple[bytes, int, int, int]) -> Any:
+    """One ABC evaluation: ``(simulate_one pickled by cloudpickle, seed, generation, job)``.
+
+    Seeds numpy's global generator (from which pyabc draws the particle and the particle its
+    runs' seeds) from (seed, generation, job), then calls pyabc's ``simulate_one``: the
+    particle is the same whichever worker, executor or order runs it."""
+    global _SIMULATE
+    import cloudpickle
+
+    payload, seed, generation, job = args
+    digest = hashlib.sha1(payload).digest()
+    if _SIMULATE is None or _SIMULATE[0] != digest:
+        _SIMULATE = (digest, cloudpickle.loads(payload))
+    simulate_one = _SIMULATE[1]
+    _RNG_LOCK.acquire()
+    _JOB.holds_rng = True
+    try:
+        np.random.seed(job_seed(seed, generation, job))
+        return simulate_one()
+    finally:
+        _release_rng()
+
+
+def _make_sampler(executor: Executor, seed: int, progress: Callable[[int], None] | None,
+                  reps: int, in_flight: int | None) -> Any:
+    import pyabc
+
+    class ExecutorSampler(pyabc.sampler.Sampler):
+        """A pyabc sampler that evaluates numbered jobs on a batch-engine executor.
+
+        Job k of generation t is :func:`abc_job` (seed, t, k); results come back in job order
+        and the generation is the jobs up to its n-th accepted particle, so it does not depend
+        on the number of workers, the executor or how many jobs were in flight (those after
+        the n-th accepted are discarded). ``nr_evaluations_`` counts the jobs kept; at most
+        ``max_eval`` jobs are run (the sample is then not ok)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.jobs_used = 0  # jobs of every generation up to its n-th accepted (or its max)
+
+        def sample_until_n_accepted(self, n: int, simulate_one: Callable[[], Any], t: int, *,
+                                    max_eval: float = np.inf, all_accepted: bool = False,
+                                    ana_vars: Any = None) -> Any:
+            import cloudpickle
+
+            payload = cloudpickle.dumps(simulate_one)
+            limit = math.ceil(max_eval - 1e-9) if math.isfinite(max_eval) else None
+            numbers = range(limit) if limit is not None else itertools.count()
+            sample = self._create_empty_sample()
+            accepted = used = 0
+            results = executor.map_ordered(abc_job, ((payload, seed, t, k) for k in numbers),
+                                           in_flight=in_flight)
+            try:
+                for particle in results:
+                    sample.append(particle)
+                    used += 1
+                    accepted += bool(particle.accepted)
+                    if progress:
+                        progress(reps)
+                    if accepted >= n:
+                        break
+            finally:
+                results.close()
+            self.nr_evaluations_ = used
+            self.jobs_used += used
+            if accepted < n:
+                sample.ok = False
+            return sample
+
+    return ExecutorSampler()
 
 
 # --- the free parameters and their priors ------------------------------------------------------
@@ -207,18 +333,25 @@ class AbcResult:
     free: dict[str, tuple[float, float]]
     n_simulations: int
     reps_per_particle: int = 1
+    horizon_days: float | None = None  # the runs' horizon (None: the scenario's)
+    #: simulations of a last generation that could not fill its population within the budget
+    #: (counted in n_simulations, not in generations)
+    unfinished: int = 0
 
 
 def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, seed: int,
             free: Mapping[str, tuple[float, float]] | None = None, population_size: int | None = None,
             population_scale: float | None = None, work_dir: str | Path | None = None,
             progress: Callable[[int], None] | None = None, reps_per_particle: int = 1,
-            procs: int = 1) -> AbcResult:
+            executor: Executor | None = None, horizon_days: float | None = None,
+            in_flight: int | None = None) -> AbcResult:
     """ABC-SMC over ``free`` (dotted path -> uniform prior range) within ``budget`` simulations.
 
     Each particle is the median of ``reps_per_particle`` runs (seeds drawn reproducibly from
-    ``seed``), run in ``procs`` processes; ``budget`` counts simulations (runs), not particles."""
-    global _POOL
+    ``seed``), run up to ``horizon_days`` (the scenario's horizon if None); particles are
+    evaluated as numbered jobs on ``executor`` (in this process if None; ``in_flight`` jobs at
+    most, default the executor's), with the same result on any executor. ``budget`` counts
+    simulations (runs), not particles."""
     import pyabc
 
     free = dict(free if free is not None else calibratable_params())
@@ -236,24 +369,26 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(seed)
     prior = pyabc.Distribution(**{_key(k): pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in free.items()})
-    sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, progress, k)
-    abc = pyabc.ABCSMC(sim, prior, _abc_distance, population_size=pop,
-                       sampler=pyabc.sampler.SingleCoreSampler(check_max_eval=True),
+    sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, k, horizon_days)
+    if executor is None:
+        from sim.batch.executors import SerialExecutor
+
+        executor = SerialExecutor()
+    sampler = _make_sampler(executor, seed, progress, k, in_flight)
+    abc = pyabc.ABCSMC(sim, prior, _abc_distance, population_size=pop, sampler=sampler,
                        eps=pyabc.epsilon.QuantileEpsilon(initial_epsilon=np.inf, alpha=0.5))
     tmp = Path(tempfile.mkdtemp(prefix="negsim-abc-", dir=work_dir))
-    if procs > 1 and k > 1:
-        _POOL = ProcessPoolExecutor(max_workers=min(procs, k), mp_context=_MP)
     try:
         abc.new(f"sqlite:///{(tmp / 'abc.db').resolve()}", {"d": 0.0})
-        while (budget - sim.count) // k >= pop:
-            left = (budget - sim.count) // k
+        while (budget - sampler.jobs_used * k) // k >= pop:
+            left = (budget - sampler.jobs_used * k) // k
             before = abc.history.max_t
             # a generation runs at most `left` simulations (max_eval = pop / min_acceptance_rate);
             # one that cannot fill its population within them stops the ABC
             abc.run(max_nr_populations=1, min_acceptance_rate=min(1.0, pop / left))
             if abc.history.max_t == before:
                 break
-        used = sim.count
+        used = sampler.jobs_used * k
         h = abc.history
         gens = []
         parts = []
@@ -278,11 +413,9 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
         all_particles = pd.concat(parts, ignore_index=True)
         gens_df = pd.DataFrame(gens)
         gens_df["simulations"] = gens_df["simulations"] * k  # runs, not particle evaluations
-        return AbcResult(parts[-1], gens_df, all_particles, free, used, k)
+        unfinished = used - int(gens_df["simulations"].sum())
+        return AbcResult(parts[-1], gens_df, all_particles, free, used, k, horizon_days, unfinished)
     finally:
-        if _POOL is not None:
-            _POOL.shutdown()
-            _POOL = None
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -319,10 +452,12 @@ def median_outcomes(runs: Sequence[Mapping[str, Any]], targets: Sequence[Target]
 
 
 def choose_point(scenario_path: str, abc: AbcResult, targets: Sequence[Target], n_candidates: int,
-                 reps: int, seeds: Sequence[int], procs: int, population_scale: float | None,
-                 progress: Callable[[int], None] | None = None) -> tuple[dict[str, float], pd.DataFrame]:
+                 reps: int, seeds: Sequence[int], executor: Executor | None,
+                 population_scale: float | None, progress: Callable[[int], None] | None = None,
+                 horizon_days: float | None = None) -> tuple[dict[str, float], pd.DataFrame]:
     """Pick the calibrated parameter set among the values before calibration, the posterior
-    median and the best particles of the last generation (``n_candidates`` in all)."""
+    median and the best particles of the last generation (``n_candidates`` in all), each run on
+    the same ``reps`` seeds (on ``executor``, up to ``horizon_days``)."""
     summ = posterior_summary(abc.posterior, abc.free)
     base, _ = _base(scenario_path)
     cands: list[tuple[str, dict[str, float]]] = [
@@ -334,8 +469,8 @@ def choose_point(scenario_path: str, abc: AbcResult, targets: Sequence[Target], 
                       {p: float(row[p]) for p in abc.free}))
     rows = []
     for label, params in cands:
-        runs = [o for o, _ in run_many(scenario_path, params, seeds[:reps], procs, population_scale,
-                                       progress=progress)]
+        runs = [o for o, _ in run_many(scenario_path, params, seeds[:reps], executor, population_scale,
+                                       progress=progress, horizon_days=horizon_days, targets=targets)]
         med = median_outcomes(runs, targets)
         rows.append({"candidate": label,
                      "worst_median_error": max(errors(med, targets).values(), default=0.0),
@@ -363,28 +498,47 @@ def _fmt(x: float) -> str:
 
 
 def target_table(runs: Sequence[Mapping[str, Any]], targets: Sequence[Target]) -> pd.DataFrame:
-    """Per target: article value, model median, 90% interval over replicates, within yes/no."""
+    """Per target: its value, model median, 90% interval over replicates, within yes/no (and
+    for a ``range``, within the range widened by ±10%)."""
     df = pd.DataFrame(list(runs))
     med = median_outcomes(runs, targets)
     rows = []
     for t in targets:
+        common = {"target": t.id, "quantity": t.quantity, "line": t.line, "article": t.value,
+                  "unit": t.unit, "tolerance": t.describe_tolerance(), "group": t.group,
+                  "series": t.series or "", "day": t.day, "source": t.source,
+                  "low": t.bounds()[0], "high": t.bounds()[1]}
         if not t.modelled:
-            rows.append({"target": t.id, "quantity": t.quantity, "line": t.line, "article": t.value,
-                         "unit": t.unit, "tolerance": t.describe_tolerance(), "median": math.nan,
-                         "q05": math.nan, "q95": math.nan, "within": "not modelled",
-                         "share_within": math.nan})
+            rows.append({**common, "median": math.nan, "q05": math.nan, "q95": math.nan,
+                         "within": "not modelled", "within10": "n/a", "share_within": math.nan})
             continue
-        col = df[t.outcome].astype(float)
+        col = df[t.outcome].astype(float) if t.outcome in df else pd.Series([math.nan] * len(df))
         if t.never_ok:
             col = col.fillna(math.inf)
         share = float(np.mean([t.within(v if not math.isinf(v) else math.nan) for v in col]))
         m = med[t.outcome]
-        rows.append({"target": t.id, "quantity": t.quantity, "line": t.line, "article": t.value,
-                     "unit": t.unit, "tolerance": t.describe_tolerance(),
+        rows.append({**common,
                      "median": math.inf if (t.never_ok and math.isnan(m)) else m,
                      "q05": float(col.quantile(0.05)), "q95": float(col.quantile(0.95)),
-                     "within": "yes" if t.within(m) else "no", "share_within": share})
+                     "within": "yes" if t.within(m) else "no",
+                     "within10": ("yes" if t.within_widened(m, 0.1) else "no")
+                     if t.kind == "range" else "n/a",
+                     "share_within": share})
     return pd.DataFrame(rows)
+
+
+def record_summary(table: pd.DataFrame, targets: Sequence[Target]) -> dict[str, Any]:
+    """How the medians meet the dated points of the record (series targets): the displaced-total
+    ARD (mean |median - midpoint| / midpoint over its dates), and the points within their range
+    and within it widened by ±10%."""
+    by_id = {t.id: t for t in targets}
+    rows = table[[bool(by_id[i].series) and by_id[i].modelled for i in table["target"]]]
+    total = rows[rows["series"] == "displaced_total"]
+    ard = float(np.mean([abs(r.median - by_id[r.target].value) / abs(by_id[r.target].value)
+                         for r in total.itertuples()])) if len(total) else math.nan
+    return {"points": len(rows), "within": int((rows["within"] == "yes").sum()),
+            "within10": int((rows["within10"] == "yes").sum()),
+            "ard_displaced_total": ard, "ard_dates": len(total)}
 
 
 def calibrated_toml(point: Mapping[str, float], header: Sequence[str]) -> str:
@@ -493,45 +647,110 @@ def _atomic_text(path: Path, text: str) -> None:
     atomic.write_text(path, text)
 
 
-def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str | Path = "calibration",
-              scenario_out: str | Path | None = None, budget: int = 400, seed: int = 0,
-              population_size: int | None = None, replicates: int = 50, candidates: int = 5,
-              select_reps: int = 8, procs: int = 2, population_scale: float | None = None,
+def calibration_horizon(targets: Sequence[Target], scenario_horizon: float,
+                        requested: float | None = None) -> float | None:
+    """The horizon of the calibration's runs: ``requested`` (refused if a target needs a later
+    day), else the last day the targets need plus ``HORIZON_MARGIN_DAYS``, rounded up (None:
+    the scenario's own horizon, when a target needs the whole run or the scenario is shorter)."""
+    from sim.targets import days_needed, horizon_needed
+
+    need = horizon_needed(targets)
+    if requested is None:
+        if math.isinf(need):
+            return None
+        h = float(math.ceil(need - 1e-9) + HORIZON_MARGIN_DAYS)
+        return h if h < scenario_horizon else None
+    late = {k: d for k, d in days_needed(targets).items() if d > requested + 1e-9}
+    if late:
+        what = ", ".join(f"{k} (" + ("the whole run" if math.isinf(d) else f"day {d:g}") + ")"
+                         for k, d in late.items())
+        raise ScenarioError(f"--horizon-days {requested:g} ends before what these targets need: {what}",
+                            field="--horizon-days",
+                            fix=("leave --horizon-days out (the scenario's horizon)" if math.isinf(need)
+                                 else f"use --horizon-days >= {math.ceil(need - 1e-9)} or leave it out"))
+    return float(requested)
+
+
+def check_series(targets: Sequence[Target], scenario: Scenario, world: Any,
+                 files: Sequence[str | Path]) -> None:
+    """Every series a target names must be a column this scenario's runs write (the
+    ``regime_share_<governorate>`` columns depend on the case's governorates)."""
+    from sim.model import TIMESERIES_COLUMNS
+    from sim.rules.territory import slug
+
+    cols = set(TIMESERIES_COLUMNS) | {f"regime_share_{slug(g)}" for g in world.governorate}
+    for t in targets:
+        if t.series is not None and t.series not in cols:
+            regions = sorted(c for c in cols if c.startswith("regime_share_"))
+            raise ScenarioError(f"the runs of {scenario.name or 'this scenario'} have no column "
+                                f"'{t.series}'", file=Path(t.group) if t.group else Path(files[0]),
+                                field=f"{t.id}.series", fix="use one of " + ", ".join(regions)
+                                + " or another timeseries column")
+
+
+def _executor_label(executor: Executor, scheduler: str | None) -> str:
+    kind = type(executor).__name__
+    where = {"SerialExecutor": "in-process", "LocalExecutor": "local processes",
+             "DaskExecutor": f"Dask ({scheduler})"}.get(kind, kind)
+    return f"{where}, {executor.workers} worker{'s' if executor.workers != 1 else ''}"
+
+
+def calibrate(scenario_path: str | Path, targets_path: str | Path | Sequence[str | Path],
+              out_dir: str | Path = "calibration", scenario_out: str | Path | None = None,
+              budget: int = 400, seed: int = 0, population_size: int | None = None,
+              replicates: int = 50, candidates: int = 5, select_reps: int = 8,
+              workers: int | None = None, scheduler: str | None = None,
+              population_scale: float | None = None,
               free: Mapping[str, tuple[float, float]] | None = None, quiet: bool = False,
-              command: str = "", reps_per_particle: int = 2, prior_zoom: float | None = 2.0
-              ) -> CalibrationOutputs:
-    """Run the whole calibration and write its outputs (see the module docstring)."""
+              command: str = "", reps_per_particle: int = 2, prior_zoom: float | None = 2.0,
+              horizon_days: float | None = None) -> CalibrationOutputs:
+    """Run the whole calibration and write its outputs (see the module docstring).
+
+    ``targets_path``: one targets file or several (e.g. the article's and the record's; each
+    file weighs equally in the distance). The ABC and the candidate choice run up to
+    ``horizon_days`` (default :func:`calibration_horizon`); the replicate check runs the
+    scenario's whole horizon. Simulations run on ``workers`` local processes (default all
+    cores; 1: in this process) or a Dask cluster (``scheduler``: an address or "local")."""
+    from sim.batch.executors import make_executor
     from sim.scenario.loader import load_scenario
-    from sim.targets import load_targets
+    from sim.targets import load_target_files, scale_counts
 
     scenario_path = Path(scenario_path)
     sc = load_scenario(scenario_path)  # a bad scenario fails here, before any work
-    targets = load_targets(targets_path)
+    files = [targets_path] if isinstance(targets_path, str | Path) else list(targets_path)
+    # Counts of persons compare with a population of the size simulated (as plot curves draws them).
+    targets = scale_counts(load_target_files(files), population_scale or sc.world.population_scale)
+    spath = str(scenario_path.resolve())
+    check_series(targets, sc, _base(spath)[1], files)
+    horizon = calibration_horizon(targets, float(sc.time.horizon_days), horizon_days)
     free = dict(free if free is not None else calibration_priors(prior_zoom))
     scenario_out = Path(scenario_out) if scenario_out else scenario_path.parent / "calibrated.toml"
     out = Path(out_dir)
-    spath = str(scenario_path.resolve())
     n_total = budget + max(candidates, 2) * select_reps + replicates
-    bar = _progress(n_total, quiet)
-    tick = bar.update if bar is not None else None
-    t0 = dt.datetime.now(dt.UTC)
     from sim.run import git_commit
 
     commit = git_commit()  # the code that runs (recorded before any work)
+    executor = make_executor(workers, scheduler, preload=("pyabc", "analysis.calibration"))
+    bar = _progress(n_total, quiet)
+    tick = bar.update if bar is not None else None
+    t0 = dt.datetime.now(dt.UTC)
     try:
+        label = _executor_label(executor, scheduler)
         abc = run_abc(spath, targets, budget, seed, free, population_size, population_scale, progress=tick,
-                      reps_per_particle=reps_per_particle, procs=procs)
+                      reps_per_particle=reps_per_particle, executor=executor, horizon_days=horizon,
+                      in_flight=2 * executor.workers)  # few jobs past a generation's last particle
         if bar is not None:  # the ABC may stop short of its budget
             bar.n = abc.n_simulations
             bar.refresh()
         rng = np.random.default_rng(seed)
         seeds = [int(s) for s in rng.choice(10**6, size=max(replicates, select_reps), replace=False)]
-        point, cand = choose_point(spath, abc, targets, candidates, select_reps, seeds, procs,
-                                   population_scale, progress=tick)
+        point, cand = choose_point(spath, abc, targets, candidates, select_reps, seeds, executor,
+                                   population_scale, progress=tick, horizon_days=horizon)
         point = rounded(point)
-        res = run_many(spath, point, seeds[:replicates], procs, population_scale, curves=True,
-                       progress=tick)
+        res = run_many(spath, point, seeds[:replicates], executor, population_scale, curves=True,
+                       progress=tick, targets=targets)
     finally:
+        executor.close()
         if bar is not None:
             bar.close()
     runs = [o for o, _ in res]
@@ -541,6 +760,8 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
     summ = posterior_summary(abc.posterior, free)
     summ["calibrated"] = [point[p] for p in summ["parameter"]]
     summ["before"] = [float(get_param(sc, p)) for p in summ["parameter"]]
+    pop_scale = population_scale or sc.world.population_scale
+    has_record = any(t.series for t in targets)
 
     # write everything into a temporary folder, then swap it in
     with atomic.folder(out) as tmp:
@@ -550,70 +771,166 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path, out_dir: str 
         rep = pd.DataFrame(runs)
         rep.insert(0, "seed", seeds[:replicates])
         rep.to_csv(tmp / "replicates.csv", index=False)
+        table.to_csv(tmp / "targets.csv", index=False)
         plot_marginals(abc.all_particles, free, point, tmp / "posterior_marginals.png")
         plot_curves(curves, targets, tmp / "curves.png")
-        report = render_report(command, scenario_path, targets_path, scenario_out, budget, seed, abc,
-                               cand, summ, table, replicates, population_scale or sc.world.population_scale,
+        if has_record:
+            plot_record(curves, targets, tmp / "record.png", pop_scale)
+        report = render_report(command, scenario_path, files, scenario_out, budget, seed, abc,
+                               cand, summ, table, replicates, pop_scale,
                                wall, abc.n_simulations + len(cand) * select_reps + replicates,
-                               select_reps, commit, prior_zoom)
+                               select_reps, commit, prior_zoom, targets=targets, executor=label,
+                               scenario_horizon=float(sc.time.horizon_days))
         (tmp / "report.md").write_text(report, encoding="utf-8")
     header = [f"Calibrated parameters: generated by `{command or 'negsim calibrate'}`",
               f"({dt.date.today().isoformat()}; ABC-SMC, {abc.n_simulations} simulations, seed {seed}).",
               f"Report: {out}/report.md. Do not edit by hand: re-run the command.",
               "A scenario may `extends` this file."]
     _atomic_text(scenario_out, calibrated_toml(point, header))
-    return CalibrationOutputs(out, scenario_out, table, point, abc, {"candidates": cand})
+    return CalibrationOutputs(out, scenario_out, table, point, abc,
+                              {"candidates": cand, "record": record_summary(table, targets),
+                               "horizon_days": horizon, "executor": label})
 
 
-def render_report(command: str, scenario_path: Path, targets_path: str | Path, scenario_out: Path,
-                  budget: int, seed: int, abc: AbcResult, cand: pd.DataFrame, summ: pd.DataFrame,
-                  table: pd.DataFrame, replicates: int, pop_scale: float, wall_s: float,
-                  n_total: int, select_reps: int, commit: str | None, prior_zoom: float | None = None) -> str:
+def plot_record(curves: Sequence[pd.DataFrame], targets: Sequence[Target], path: Path,
+                population_scale: float = 1.0) -> None:
+    """The record's series: the replicates' median and 90% band, the record's ranges."""
+    from analysis.figures import Record, load_record, record_figure
+
+    series = [t for t in targets if t.series is not None and t.modelled]
+    try:  # the record file's own cut-off (the article's date), else its last dated point
+        whole = load_record(series[0].group)
+        cutoff, date = whole.cutoff_day, whole.cutoff_date
+    except (ScenarioError, OSError):
+        cutoff, date = None, ""
+    if cutoff is None:
+        cutoff = max(t.day for t in series if t.day is not None)
+    record = Record(Path(series[0].group), series, cutoff, date)
+    ts = pd.concat([c.assign(run=i) for i, c in enumerate(curves)], ignore_index=True)
+    wide = {s: ts.pivot_table(index="day", columns="run", values=s, aggfunc="first")
+            for s in record.series if s in ts}
+    fig = record_figure(wide, record, bands=(0.9,), days=(0.0, min(float(ts["day"].max()), 30.0)),
+                        population_scale=population_scale, label="calibrated",
+                        title=f"The record to its last day and the calibrated model ({len(curves)} replicates)")
+    fig.savefig(path, dpi=130)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def render_report(command: str, scenario_path: Path, targets_path: str | Path | Sequence[str | Path],
+                  scenario_out: Path, budget: int, seed: int, abc: AbcResult, cand: pd.DataFrame,
+                  summ: pd.DataFrame, table: pd.DataFrame, replicates: int, pop_scale: float,
+                  wall_s: float, n_total: int, select_reps: int, commit: str | None,
+                  prior_zoom: float | None = None, targets: Sequence[Target] | None = None,
+                  executor: str = "", scenario_horizon: float | None = None) -> str:
     import sim
+    from sim.targets import load_target_files
 
+    files = [targets_path] if isinstance(targets_path, str | Path) else list(targets_path)
+    targets = list(targets) if targets is not None else load_target_files(files)
     n_mod = int((table["within"] != "not modelled").sum())
     n_ok = int((table["within"] == "yes").sum())
     g = abc.generations.copy()
+    groups = list(dict.fromkeys(t.group for t in targets))
+    weighting = ("each file weighing equally (the mean over files of each file's mean squared error)"
+                 if len(groups) > 1 else "one file")
+    horizon = (f"{abc.horizon_days:g} days (the last day the targets need, plus a margin; "
+               f"`--horizon-days`)" if abc.horizon_days is not None
+               else "the scenario's horizon")
     lines = [
         "# Calibration report",
         "",
         f"Generated by `{command or 'negsim calibrate'}` — not edited by hand.",
         "",
-        f"- scenario: `{scenario_path}`; targets: `{targets_path}`; calibrated scenario: `{scenario_out}`",
-        f"- code: negsim {sim.__version__}, commit {commit}; seed {seed}; population scale {pop_scale:g}",
-        f"- ABC-SMC (pyabc, uniform priors, distance = RMS of tolerance-scaled errors): budget {budget}, "
-        f"{abc.n_simulations} simulations in {len(g)} generations of {len(abc.posterior)} particles; "
-        f"each particle is the per-target median of {abc.reps_per_particle} runs (different seeds)",
+        f"- scenario: `{scenario_path}`; targets: {', '.join(f'`{f}`' for f in files)}; "
+        f"calibrated scenario: `{scenario_out}`",
+        f"- code: negsim {sim.__version__}, commit {commit}; seed {seed}; population scale {pop_scale:g}"
+        + (f" (the targets that count persons are scaled by {pop_scale:g}: article value x {pop_scale:g})"
+           if pop_scale != 1 else ""),
+        f"- ABC-SMC (pyabc, uniform priors, distance = RMS of tolerance-scaled errors, {weighting}): "
+        f"budget {budget}, {abc.n_simulations} simulations in {len(g)} generations of "
+        f"{len(abc.posterior)} particles"
+        + (f" (and {abc.unfinished} in a last generation that could not fill its population within "
+           "the budget)" if abc.unfinished else "")
+        + "; each particle is the per-target median of "
+        f"{abc.reps_per_particle} runs (different seeds); ABC and candidate runs simulate {horizon}; "
+        "the replicate check runs the scenario's whole horizon"
+        + (f" ({scenario_horizon:g} days)" if scenario_horizon else ""),
+        f"- simulations ran on {executor or 'this process'}; particles are numbered jobs seeded "
+        "from the seed, so the result does not depend on the executor or the worker count",
         f"- free parameters: {len(abc.free)} (the schema's calibratable ones minus "
         f"{', '.join(f'`{p}`' for p in FIXED_IN_CALIBRATION if p not in abc.free) or 'none'}, held at their "
         "scenario values); priors: the schema's prior ranges"
         + (f" cut to [default / {prior_zoom:g}, default x {prior_zoom:g}]" if prior_zoom else ""),
         f"- total simulations {n_total} (ABC, candidate selection, {replicates} replicates); "
         f"wall time {wall_s / 60:.1f} min",
+    ]
+    if pop_scale != 1:
+        lines.append(f"- population scale {pop_scale:g}: the targets in persons are for the whole "
+                     "population and are compared unscaled in the tables and the distance (a trial of "
+                     "the machinery, not a fit); record.png scales the record's ranges by it")
+    lines += [
         "",
         f"**{n_ok} of {n_mod} modelled targets have their median within tolerance** over {replicates} "
         "replicates at the calibrated parameters.",
         "",
-        "## Targets at the calibrated parameters",
-        "",
-        f"Median and 90% interval (5th–95th percentile) over {replicates} replicates (different seeds); "
-        "*within* says whether the median is within the target's tolerance; *share* is the share of "
-        "replicates within it. \"never\" means the event did not happen within the horizon.",
-        "",
     ]
-    t = table.copy()
-    t["90% interval"] = [f"{_fmt(a)} – {_fmt(b)}" if not (isinstance(a, float) and math.isnan(a)) else "n/a"
-                         for a, b in zip(t["q05"], t["q95"], strict=True)]
-    t["share"] = [f"{s:.0%}" if not math.isnan(s) else "n/a" for s in t["share_within"]]
-    t = t[["target", "line", "article", "unit", "tolerance", "median", "90% interval", "within", "share"]]
-    t["line"] = t["line"].map(lambda x: "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(int(x)))
-    lines += [_md_table(t), "",
-              "![displacement and deaths](curves.png)", "",
+    by_id = {t.id: t for t in targets}
+    record_rows = table[[bool(by_id[i].series) for i in table["target"]]]
+    if len(record_rows):
+        rs = record_summary(table, targets)
+        lines += [
+            "## The public record",
+            "",
+            f"Over {replicates} replicates at the calibrated parameters: **displaced-total ARD "
+            f"{rs['ard_displaced_total']:.2f}** against the record's range midpoints over its "
+            f"{rs['ard_dates']} dates (mean |model median − midpoint| / midpoint); "
+            f"**{rs['within']} of {rs['points']} dated points** have their median within the "
+            f"record's range, **{rs['within10']} of {rs['points']}** within the range widened by ±10%.",
+            "",
+            "![the record's series](record.png)",
+            "",
+        ]
+    intro = (f"Median and 90% interval (5th–95th percentile) over {replicates} replicates (different "
+             "seeds); *within* says whether the median is within the target's tolerance; *share* is "
+             "the share of replicates within it. \"never\" means the event did not happen within the "
+             "horizon.")
+    for grp in groups:
+        rows = table[table["group"] == grp]
+        name = Path(grp).name if grp else "targets"
+        pts = rows[rows["series"] != ""]
+        other = rows[rows["series"] == ""]
+        lines += [f"## Targets of `{name}`", "", intro, ""]
+        if len(pts):
+            t = pts.copy()
+            t["range"] = t["tolerance"].str.removeprefix("range ")
+            t["90% interval"] = _intervals(t)
+            t["day"] = t["day"].map(lambda d: f"{d:g}")
+            lines += ["### Dated points", "",
+                      _md_table(t[["target", "series", "day", "range", "source", "median", "90% interval",
+                                   "within", "within10"]].rename(columns={"within10": "within ±10%"})),
+                      ""]
+        if len(other):
+            t = other.copy()
+            t["90% interval"] = _intervals(t)
+            t["share"] = [f"{s:.0%}" if not math.isnan(s) else "n/a" for s in t["share_within"]]
+            if (t["source"] != "").any() and t["line"].isna().all():
+                lines += ["### Event days and other targets", "",
+                          _md_table(t[["target", "quantity", "source", "tolerance", "median",
+                                       "90% interval", "within", "share"]]), ""]
+            else:
+                t["line"] = t["line"].map(
+                    lambda x: "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(int(x)))
+                lines += [_md_table(t[["target", "line", "article", "unit", "tolerance", "median",
+                                       "90% interval", "within", "share"]]), ""]
+    lines += ["![displacement and deaths](curves.png)", "",
               "## ABC-SMC generations", "",
               _md_table(g.assign(generation=g["generation"].astype(str), simulations=g["simulations"].astype(str))),
               "",
               "Distances are the root mean square of the targets' scaled errors (1 = the edge of a "
-              "two-sided tolerance); generation 0 is the prior; simulations count runs. Each particle's "
+              "two-sided tolerance; a record range's half-width is at least 5% of its midpoint); "
+              "generation 0 is the prior; simulations count runs. Each particle's "
               "distance is that of the medians of a few stochastic runs, so it still mixes parameter and "
               "seed luck; the check above is what counts.",
               "",
@@ -631,13 +948,16 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path, s
               _md_table(cand[["candidate", "worst_median_error", "distance_of_medians",
                               "mean_distance"]]), "",
               "## Targets not modelled", ""]
-    from sim.targets import load_targets
-
-    for tg in load_targets(targets_path):
+    for tg in targets:
         if not tg.modelled:
             lines.append(f"- `{tg.id}` (line {tg.line}): {tg.quantity}. {tg.why}")
     lines.append("")
     return "\n".join(lines)
+
+
+def _intervals(t: pd.DataFrame) -> list[str]:
+    return [f"{_fmt(a)} – {_fmt(b)}" if not (isinstance(a, float) and math.isnan(a)) else "n/a"
+            for a, b in zip(t["q05"], t["q95"], strict=True)]
 
 
 def _progress(total: int, quiet: bool) -> Any:

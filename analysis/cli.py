@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = ps.add_parser("curves", help="a timeseries metric over time: median, 50%%/90%% bands")
     c.add_argument("out", type=Path, help="batch folder (OUT of negsim batch)")
     c.add_argument("--metric", default="displaced_total", help="any timeseries column (default displaced_total)")
-    c.add_argument("--by", default="scenario", help="group by 'scenario' or a column of runs.parquet")
+    c.add_argument("--by", default=None,
+                   help="group by 'scenario', 'point' (scenario and parameter point; the default when "
+                        "the batch has several points) or a column of runs.parquet")
     c.add_argument("--scenarios", default=None, help="comma-separated scenarios to show (default all)")
     c.add_argument("--to", type=Path, default=None, help="output path without extension "
                                                           "(default OUT/figures/curves_<metric>)")
@@ -45,6 +47,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--to", type=Path, default=None, help="output path without extension (default RUN/timeline)")
     t.set_defaults(func=cmd_timeline)
 
+    f = ps.add_parser("forecast", help="the record's series to its cut-off and the model's forecast after it",
+                      description="Days 0-60 of a batch (one scenario: median, 50%% and 90%% bands across "
+                                  "replicates) or of a run (its line), one panel per series of the public "
+                                  "record, with the record's ranges as error bars and a line at the "
+                                  "article's date (the record's cut-off: what follows is the forecast).")
+    f.add_argument("source", type=Path, metavar="RUN_OR_BATCH", help="batch folder or run folder")
+    f.add_argument("--scenario", default=None,
+                   help="scenario of the batch to show (default: baseline, or the batch's only scenario)")
+    f.add_argument("--record", type=Path, default=None, help="record file (default seeds/record.toml)")
+    f.add_argument("--days", type=float, default=60.0, help="last day shown (default 60)")
+    f.add_argument("--to", type=Path, default=None,
+                   help="output path without extension (default OUT/figures/forecast or RUN/forecast)")
+    f.set_defaults(func=cmd_forecast)
+
     k = ps.add_parser("compare", help="summary outcomes per scenario (box plots, sorted)")
     k.add_argument("out", type=Path, help="batch folder")
     k.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: a standard set)")
@@ -61,7 +77,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Morris trajectories (runs = N*(D+1)) or Sobol base samples, a power of 2 (N*(D+2))")
     s.add_argument("--params", default=None, help="comma-separated parameters (default: all calibratable)")
     s.add_argument("--outcomes", default=None, help="comma-separated outcomes (default: a standard set)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the sample and of every run")
+    s.add_argument("--seed", type=int, default=0, help="root seed of the sample and of the runs")
+    s.add_argument("--replicates", "-r", type=int, default=1,
+                   help="runs per design point (seeds from the batch engine, the same at every point); "
+                        "indices use each point's mean (default 1)")
     s.add_argument("--out", type=Path, default=None, help="output folder (default sensitivity/<scenario>-<method>)")
     s.add_argument("--workers", type=int, default=None, help="parallel workers (batch engine)")
     s.add_argument("--scheduler", default=None, help="Dask scheduler address (batch engine)")
@@ -97,7 +116,7 @@ def cmd_curves(args: argparse.Namespace) -> int:
 
     b = load_batch(args.out).select(_csv(args.scenarios))
     fig = curves_figure(b, args.metric, by=args.by, target_scale=baseline_population_scale(b))
-    by = "" if args.by == "scenario" else f"_by_{args.by}"
+    by = "" if args.by in (None, "scenario") else f"_by_{args.by}"
     _say(args, save_figure(fig, args.to or args.out / "figures" / f"curves_{args.metric}{by}"))
     return 0
 
@@ -117,6 +136,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or DEFAULT_OUTCOMES)
     _say(args, save_figure(fig, args.to or args.out / "figures" / "compare"))
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from analysis.figures import forecast_figure, save_figure
+
+    if not args.days > 0:
+        raise ScenarioError(f"must be a positive number of days, got {args.days:g}", field="--days")
+    fig = forecast_figure(args.source, args.record, args.scenario, days=(0.0, args.days))
+    is_batch = (args.source / "manifest.json").is_file()
+    stem = args.to or (args.source / "figures" / "forecast" if is_batch else args.source / "forecast")
+    _say(args, save_figure(fig, stem))
     return 0
 
 
@@ -151,15 +182,28 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     if args.samples < 1:
         raise ScenarioError("must be a positive integer", field="--samples")
+    if args.replicates < 1:
+        raise ScenarioError("must be a positive integer", field="--replicates")
+    if args.seed < 0:
+        raise ScenarioError("must be a non-negative integer", field="--seed")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("must be at least 1", field="--workers")
+    if args.scheduler is not None:
+        from sim.batch.executors import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     out = args.out or Path("sensitivity") / f"{args.scenario.stem}-{args.method}"
     progress = not args.quiet and sys.stderr.isatty()
     info = run_sensitivity(args.scenario, out, args.method, args.samples, params=_csv(args.params),
                            outcomes=_csv(args.outcomes), seed=args.seed, workers=args.workers,
-                           scheduler=args.scheduler, progress=progress)
+                           scheduler=args.scheduler, progress=progress, replicates=args.replicates)
     if not args.quiet:
-        print(f"{args.method}: {info['runs']} runs over {len(info['parameters'])} parameters")
+        print(f"{args.method}: {info['runs']} runs ({info['replicates']} per design point) over "
+              f"{len(info['parameters'])} parameters")
         if info["skipped_outcomes"]:
-            print(f"  skipped (NaN in some run, or constant): {', '.join(info['skipped_outcomes'])}")
+            print("  left out (missing at some design point, or constant): " + ", ".join(
+                f"{o} ({info['missing_share'].get(o, 0):.0%} of runs missing)" for o in info["skipped_outcomes"]))
+        print(f"  missing outcomes: {info['missing_rule']}")
         idx = info["indices"]
         key = "mu_star" if args.method == "morris" else "ST"
         for o, d in idx.groupby("outcome", sort=False):

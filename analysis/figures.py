@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analysis.plots import ZONE_SERIES  # noqa: E402
-from analysis.store import Batch  # noqa: E402
+from analysis.store import FEW_RUNS, Batch  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 
 #: Okabe-Ito colours (colour-blind safe) with distinct lightness; styles make them grey-safe.
@@ -66,6 +67,10 @@ def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png"
     """Write ``fig`` as ``stem.png`` and ``stem.svg`` (300 dpi), each atomically; close it."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        if stem.with_name(f"{stem.name}.{fmt}").is_dir():
+            raise ScenarioError("is a folder", file=stem.with_name(f"{stem.name}.{fmt}"), field="--to",
+                                fix="give --to a path without extension, e.g. figures/curves")
     out = []
     try:
         for fmt in formats:
@@ -139,35 +144,43 @@ def _check_metric(batch: Batch, metric: str) -> None:
                             + "one of: " + ", ".join(numeric))
 
 
-def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scenario",
+def curves_figure(batch: Batch, metric: str = "displaced_total", by: str | None = None,
                   targets: list[dict[str, Any]] | None = None, target_scale: float = 1.0) -> Figure:
     """The metric over time: median line and 50%/90% bands per group, key dates marked.
 
-    Groups are scenarios (``by="scenario"``) or the values of any column of runs.parquet (e.g. a
-    swept parameter). The article's figures for this metric are overlaid when a group is the
+    Groups are scenarios (``by="scenario"``), scenarios and parameter points (``"point"``, the
+    default when the batch has several points) or the values of any column of runs.parquet
+    (e.g. a swept parameter). The article's figures for this metric are overlaid when a group is the
     baseline scenario, multiplied by ``target_scale`` (the baseline's population scale: the
     article's figures are for the full population).
     """
     _check_metric(batch, metric)
     runs = batch.ok_runs()
+    if by is None:  # never pool parameter points into one curve unless asked to
+        by = "point" if batch.by_point() else "scenario"
+    if by == "point":  # scenario and parameter point (with the swept values), never pooled
+        runs = runs.assign(point=batch.group_labels(runs))
     if by not in runs.columns:
         raise ScenarioError(f"cannot group by '{by}': not a column of runs.parquet", file=batch.root,
                             field="--by",
-                            fix="use 'scenario' or a swept parameter: "
+                            fix="use 'scenario', 'point' or a swept parameter: "
                             + ", ".join(c for c in runs.columns if "." in c))
     ts = batch.timeseries(columns=["day", metric])
     ts = ts.merge(runs[["run_id", by]].rename(columns={by: "_group"}), on="run_id", how="inner") \
         if by != "scenario" else ts.assign(_group=ts["scenario"])
-    groups = batch.scenarios if by == "scenario" else sorted(ts["_group"].unique())
+    groups = (batch.scenarios if by == "scenario" else [g for g, _ in batch.groups()] if by == "point"
+              else sorted(ts["_group"].unique()))
     scale, unit = (1000.0, " (thousands)") if float(ts[metric].abs().max()) >= 10_000 else (1.0, "")
     fig, ax = plt.subplots(figsize=(9, 5.2))
     targets = load_targets() if targets is None else targets
+    fewest = 10**9
     for i, g in enumerate(groups):
         sub = ts[ts["_group"] == g]
         q = quantile_bands(sub, metric) / np.r_[[scale] * 5, [1]]
         st = style(i)
-        label = f"{by}={g}" if by != "scenario" else str(g)
+        label = f"{by}={g}" if by not in ("scenario", "point") else str(g)
         n = int(sub["run_id"].nunique())
+        fewest = min(fewest, n)
         ax.fill_between(q.index, q["q05"], q["q95"], color=st["color"], alpha=0.12, lw=0,
                         label="_band90")
         ax.fill_between(q.index, q["q25"], q["q75"], color=st["color"], alpha=0.28, lw=0,
@@ -194,9 +207,12 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scen
         ax.plot([], [], marker=marker, color="0.3", ls="none", ms=8, label=f"{lab} (median day)")
     ax.fill_between([], [], [], color="0.3", alpha=0.28, label="50% of runs")
     ax.fill_between([], [], [], color="0.3", alpha=0.12, label="90% of runs")
+    ax.plot([], [], ls="none", label=uncertainty_label(batch.manifest))
     ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
     ax.set_ylabel(metric.replace("_", " ") + unit)
-    ax.set_title(f"{metric} across replicates: median, 50% and 90% bands")
+    drawn = batch.manifest.get("posterior") is not None
+    ax.set_title(f"{metric} across replicates{' and posterior draws' if drawn else ''}: median, 50% and 90% bands"
+                 + few_runs_warning(fewest), fontsize=11 if fewest >= FEW_RUNS else 10)
     ax.set_ylim(bottom=0 if float(ts[metric].min()) >= 0 else None)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best", framealpha=0.9)
@@ -204,16 +220,35 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str = "scen
     return fig
 
 
+def uncertainty_label(manifest: dict[str, Any]) -> str:
+    """What a batch's bands include, from its manifest: parameter uncertainty (a posterior-
+    predictive batch, ``negsim batch --posterior``) or stochastic variation only."""
+    post = manifest.get("posterior")
+    if post is None:
+        return "bands: stochastic variation only (parameters fixed)"
+    return f"bands include parameter uncertainty (ABC posterior, generation {post.get('generation')})"
+
+
+def few_runs_warning(n: int, what: str = "bands") -> str:
+    """A visible line for figures whose intervals come from fewer than FEW_RUNS runs."""
+    if n >= FEW_RUNS:
+        return ""
+    return f"\nWARNING: only {n} run(s) in a group (< {FEW_RUNS}): the {what} are rough"
+
+
 def zones_figure(batch: Batch) -> Figure:
-    """Displaced persons by destination zone (median across replicates), stacked, per scenario."""
-    scen = batch.scenarios
+    """Displaced persons by destination zone (median across replicates), stacked, per scenario
+    (per scenario and parameter point when the batch has several points)."""
+    groups = batch.groups()
+    scen = [g for g, _ in groups]
     ncol = min(len(scen), 3)
     nrow = math.ceil(len(scen) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow + 0.6), sharex=True,
                              sharey=True, squeeze=False)
     cols = ["day", "displaced_total", "displaced_jordan_border", "displaced_golan", "displaced_fields"]
-    for ax, name in zip(axes.flat, scen, strict=False):
-        ts = batch.timeseries(name, columns=cols)
+    for ax, (name, g) in zip(axes.flat, groups, strict=False):
+        ts = batch.timeseries(str(g["scenario"].iloc[0]), columns=cols)
+        ts = ts[ts["run_id"].isin(set(g["run_id"]))]
         med = ts.groupby("day")[cols[1:]].median()
         ys = [fn(med).clip(lower=0).to_numpy() / 1000 for *_, fn in ZONES]
         polys = ax.stackplot(med.index.to_numpy(), *ys, colors=[c for _, c, _, _ in ZONES],
@@ -236,29 +271,43 @@ def zones_figure(batch: Batch) -> Figure:
 
 
 def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT_OUTCOMES) -> Figure:
-    """Summary outcomes per scenario as box plots, scenarios sorted by the median in each panel."""
+    """Summary outcomes per scenario (per scenario and point when the batch has several) as box
+    plots, sorted by the median in each panel. The title says what is drawn: box = middle 50%
+    of the runs, whiskers = 5th to 95th percentile, dots = every run; groups with fewer than
+    FEW_RUNS runs, and outcomes or groups with no value, are said, not silently left out."""
     runs = batch.ok_runs()
-    outs = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     missing = [o for o in outcomes if o not in runs.columns]
     if missing:
         raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", file=batch.root, field="--outcomes",
                             fix="outcomes are columns of runs.parquet, e.g. " + ", ".join(DEFAULT_OUTCOMES))
+    outs = [o for o in outcomes if runs[o].notna().any()]
+    empty = [o for o in outcomes if o not in outs]
+    if not outs:
+        raise ScenarioError(f"no run has a value for {', '.join(outcomes)} (e.g. days past the "
+                            "horizon, or events that never happened)", file=batch.root,
+                            field="--outcomes", fix="choose other outcomes")
     ncol = 2
     nrow = math.ceil(len(outs) / ncol)
-    scen = batch.scenarios
-    fig, axes = plt.subplots(nrow, ncol, figsize=(10, (0.2 * len(scen) + 0.9) * nrow + 0.6),
+    groups = batch.groups()
+    fig, axes = plt.subplots(nrow, ncol, figsize=(10, (0.2 * len(groups) + 0.9) * nrow + 0.9),
                              squeeze=False)
+    fewest = min(len(g) for _, g in groups)
     for ax, o in zip(axes.flat, outs, strict=False):
-        data = {s: runs.loc[runs["scenario"] == s, o].dropna().to_numpy(float) for s in scen}
+        data = {s: g[o].dropna().to_numpy(float) for s, g in groups}
+        absent = [s for s, v in data.items() if not len(v)]
         data = {s: v for s, v in data.items() if len(v)}
         order = sorted(data, key=lambda s: float(np.median(data[s])))
         ax.boxplot([data[s] for s in order], orientation="horizontal", tick_labels=order, widths=0.6,
-                   whis=(5, 95), patch_artist=True,
+                   whis=(5, 95), patch_artist=True, showfliers=False,
                    boxprops={"facecolor": "0.85", "edgecolor": "black"},
-                   medianprops={"color": "black", "lw": 2}, flierprops={"marker": ".", "ms": 4})
+                   medianprops={"color": "black", "lw": 2})
         for j, s in enumerate(order):
             ax.plot(data[s], np.full(len(data[s]), j + 1.0), "o", ms=2.5, color="0.35", zorder=3)
-        ax.set_title(o.replace("_", " "), fontsize=9)
+        n = sorted({len(v) for v in data.values()})
+        title = o.replace("_", " ") + f" (n = {n[0]}" + (f"-{n[-1]}" if len(n) > 1 else "") + " runs)"
+        if absent:
+            title += f"\nno value in: {', '.join(absent)}"
+        ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.ticklabel_format(axis="x", style="plain", useOffset=False)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: f"{v:,.0f}"
@@ -266,18 +315,28 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
         ax.grid(alpha=0.3, axis="x")
     for ax in axes.flat[len(outs):]:
         ax.set_visible(False)
-    fig.suptitle("Summary outcomes by scenario (box: 50%, whiskers: 90%, dots: runs)", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    per = "scenario and parameter point" if batch.by_point() else "scenario"
+    title = (f"Summary outcomes by {per}: box = middle 50% of runs, whiskers = 5th-95th "
+             "percentile, dots = each run")
+    if empty:
+        title += f"\nnot drawn (no run has a value): {', '.join(empty)}"
+    title += few_runs_warning(fewest, "boxes and whiskers")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.3 + 0.18 * title.count("\n")) / fig.get_figheight()))
     return fig
 
 
 def comparison_table(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT_OUTCOMES) -> pd.DataFrame:
-    """Per scenario: runs, and each outcome's median with its 90% interval, as text."""
-    runs = batch.ok_runs()
+    """Per scenario (per scenario and parameter point, with the swept values, when the batch has
+    several points): runs, and each outcome's median with its 90% interval, as text."""
     rows = []
-    for s in batch.scenarios:
-        r = runs[runs["scenario"] == s]
-        row: dict[str, Any] = {"scenario": s, "runs": len(r)}
+    swept = batch.swept_columns() if batch.by_point() else []
+    for _label, r in batch.groups():
+        row: dict[str, Any] = {"scenario": str(r["scenario"].iloc[0])}
+        if batch.by_point():
+            row["point"] = int(r["point_id"].iloc[0])
+            row.update({c: r[c].iloc[0] for c in swept})
+        row["runs"] = len(r)
         for o in outcomes:
             v = r[o].dropna() if o in r else pd.Series(dtype=float)
             if not len(v):
@@ -288,3 +347,200 @@ def comparison_table(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAU
             row[o] = f"{fmt.format(med)} [{fmt.format(lo)}–{fmt.format(hi)}]"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- the public record and the forecast ---------------------------------------------------
+#: Panel titles of the record's series (any other timeseries column gets its own name).
+RECORD_SERIES_LABELS = {
+    "displaced_total": "Displaced, total",
+    "displaced_jordan_border": "Displaced at the Jordanian border",
+    "displaced_golan": "Displaced at the Golan frontier",
+    "displaced_regime_area": "Crossed into government areas",
+    "civilian_deaths_cum": "Civilians killed since 19 June",
+    "regime_share_daraa": "Government's share of Daraa governorate",
+}
+RECORD_FILE = ROOT / "seeds" / "record.toml"
+
+
+@dataclass
+class Record:
+    """The public record (``seeds/record.toml``): its targets and its cut-off."""
+
+    path: Path
+    targets: list[Any]          # sim.targets.Target
+    cutoff_day: float | None
+    cutoff_date: str
+
+    @property
+    def series(self) -> list[str]:
+        """The record's series in file order."""
+        return list(dict.fromkeys(t.series for t in self.targets if t.series is not None))
+
+
+def load_record(path: str | Path | None = None) -> Record:
+    """Read a record file (``[[target]]`` tables with series points; ``[source]`` may give
+    ``cutoff_day`` and ``cutoff``). Errors name the file and the field."""
+    from sim.targets import load_targets
+
+    p = Path(path) if path else RECORD_FILE
+    targets = load_targets(p)
+    with p.open("rb") as f:
+        source = tomllib.load(f).get("source", {})
+    cut = source.get("cutoff_day")
+    if cut is not None and not isinstance(cut, int | float):
+        raise ScenarioError(f"cutoff_day must be a number of days, got {cut!r}", file=p,
+                            field="source.cutoff_day", fix="e.g. cutoff_day = 16")
+    if not any(t.series for t in targets):
+        raise ScenarioError("no dated series points (targets with series and day)", file=p,
+                            field="target", fix="give a record file such as seeds/record.toml")
+    return Record(p, targets, float(cut) if cut is not None else None, str(source.get("cutoff", "")))
+
+
+def record_figure(wide: dict[str, pd.DataFrame], record: Record, *, bands: tuple[float, ...] = (0.5, 0.9),
+                  days: tuple[float, float] = (0.0, 60.0), population_scale: float = 1.0,
+                  title: str = "", label: str = "model") -> Figure:
+    """One panel per series of the record: the model's median across runs with its bands
+    (``bands``: shares of runs, e.g. 0.5 and 0.9; one run: its line), the record's ranges as
+    error bars (persons scaled by ``population_scale``), and a vertical line at the record's
+    cut-off (the article's date: the forecast starts there).
+
+    ``wide`` maps each series to a frame indexed by day with one column per run."""
+    names = record.series
+    ncol = min(3, len(names))
+    nrow = math.ceil(len(names) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.3 * nrow), squeeze=False)
+    colour = COLOURS[1]
+    for ax, col in zip(axes.flat, names, strict=False):
+        pts = [t for t in record.targets if t.series == col]
+        persons = all(t.unit == "persons" for t in pts)
+        k = population_scale if persons else 1.0
+        w = wide.get(col)
+        top = max(t.bounds()[1] * k for t in pts)
+        if w is not None and w.shape[1]:
+            top = max(top, float(np.nanmax(w.to_numpy())))
+        scale, unit = (1000.0, " (thousands)") if top >= 10_000 else (1.0, "")
+        if col.startswith("regime_share"):
+            unit = " (share)"
+        if w is not None and w.shape[1] > 1:
+            for b in sorted(bands, reverse=True):  # wide and light first, narrow and dark on top
+                lo = w.quantile(0.5 - b / 2, axis=1) / scale
+                hi = w.quantile(0.5 + b / 2, axis=1) / scale
+                ax.fill_between(w.index, lo, hi, color=colour, alpha=0.14 if b >= 0.75 else 0.32,
+                                lw=0, label=f"{b:.0%} of runs")
+            ax.plot(w.index, w.median(axis=1) / scale, color=colour, lw=1.8,
+                    label=f"{label}: median of {w.shape[1]} runs")
+        elif w is not None and w.shape[1] == 1:
+            ax.plot(w.index, w.iloc[:, 0] / scale, color=colour, lw=1.8, label=f"{label} (one run)")
+        for t in pts:
+            lo, hi = (x * k / scale for x in t.bounds())
+            mid = (lo + hi) / 2
+            ax.errorbar([t.day], [mid], yerr=[[mid - lo], [hi - mid]], fmt="D", ms=4.5,
+                        color="crimson", mec="black", mew=0.6, ecolor="black", elinewidth=1.2,
+                        capsize=3.5, zorder=6, label="record (range)")
+        if record.cutoff_day is not None:
+            ax.axvspan(record.cutoff_day, days[1], color="0.93", lw=0, zorder=0)
+            if ax is axes.flat[0]:
+                ax.text(record.cutoff_day, 0.02, " forecast \u2192", transform=ax.get_xaxis_transform(),
+                        ha="left", va="bottom", fontsize=7, color="0.25")
+                ax.text(record.cutoff_day, 0.02, "record ", transform=ax.get_xaxis_transform(),
+                        ha="right", va="bottom", fontsize=7, color="0.25")
+            ax.axvline(record.cutoff_day, color="0.15", ls="--", lw=1.1, zorder=5,
+                       label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}, the "
+                             "article's date: end of the record, start of the forecast")
+        ax.set_title(RECORD_SERIES_LABELS.get(col, col), fontsize=9)
+        ax.set_xlim(*days)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(col.replace("_", " ") + unit, fontsize=7.5)
+        ax.set_xlabel("days since 19 June 2018", fontsize=7.5)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    seen: dict[str, Any] = {}
+    for h, lab in zip(handles, labels, strict=True):
+        seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=min(len(seen), 3),
+               fontsize=7.5, framealpha=0.9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.09 if nrow > 1 else 0.14, 1, 0.96 if title else 1))
+    return fig
+
+
+def _long_date(iso: str) -> str:
+    """'2018-07-05' -> '5 July 2018, ' ('' if not a date)."""
+    import datetime as dt
+
+    try:
+        d = dt.date.fromisoformat(iso)
+    except ValueError:
+        return ""
+    return f"{d.day} {d:%B %Y}, "
+
+
+def wide_series(ts: pd.DataFrame, columns: list[str], run_col: str = "run_id") -> dict[str, pd.DataFrame]:
+    """Per column: a frame indexed by day with one column per run (``run_col``)."""
+    out = {}
+    for c in columns:
+        if c in ts:
+            out[c] = ts.pivot_table(index="day", columns=run_col, values=c, aggfunc="first").sort_index()
+    return out
+
+
+def forecast_figure(source: str | Path, record_path: str | Path | None = None,
+                    scenario: str | None = None, days: tuple[float, float] = (0.0, 60.0)) -> Figure:
+    """``negsim plot forecast``: a batch folder (one scenario's runs: median, 50% and 90% bands)
+    or a run folder (its line), against the record's ranges up to its cut-off."""
+    from analysis.store import load_batch, load_run
+
+    record = load_record(record_path)
+    src = Path(source)
+    if (src / "manifest.json").is_file():
+        batch = load_batch(src)
+        names = batch.scenarios
+        if scenario is None:
+            if "baseline" in names:
+                scenario = "baseline"
+            elif len(names) == 1:
+                scenario = names[0]
+            else:
+                raise ScenarioError("the batch holds several scenarios", file=src, field="--scenario",
+                                    fix="choose one: " + ", ".join(names))
+        if scenario not in names:
+            raise ScenarioError(f"no runs of scenario '{scenario}' in this batch", file=src,
+                                field="--scenario", fix="one of: " + ", ".join(names))
+        ts = batch.timeseries(scenario)
+        missing = [c for c in record.series if c not in ts]
+        scale = _scenario_population_scale(batch, scenario)
+        n = int(ts["run_id"].nunique())
+        title = f"{scenario}: {n} runs of {src.name}"
+    else:
+        run = load_run(src)
+        ts = run.timeseries.assign(run_id=0)
+        missing = [c for c in record.series if c not in ts]
+        scale = float(run.metadata.get("parameters", {}).get("world", {}).get("population_scale", 1.0))
+        title = f"{run.metadata.get('scenario_name', src.name)}, seed {run.metadata.get('seed', '?')}"
+    if missing:
+        raise ScenarioError(f"the runs have no column {', '.join(missing)}", file=src,
+                            fix="re-run them with this version of negsim (which writes every record series)")
+    wide = wide_series(ts, record.series)
+    return record_figure(wide, record, bands=(0.5, 0.9), days=days, population_scale=scale,
+                         title=f"Forecast after the article's date: {title}"
+                               + (f" (population x{scale:g}; record scaled)" if scale != 1 else ""))
+
+
+def _scenario_population_scale(batch: Batch, scenario: str) -> float:
+    from sim.scenario.loader import load_scenario
+
+    runs = batch.ok_runs()
+    col = "world.population_scale"
+    if col in runs:
+        vals = runs.loc[runs["scenario"] == scenario, col].dropna().unique()
+        if len(vals) == 1:
+            return float(vals[0])
+    info = batch.manifest.get("scenarios", {}).get(scenario) or {}
+    try:
+        return float(load_scenario(info["file"]).world.population_scale)
+    except (ScenarioError, OSError, KeyError):
+        return 1.0

@@ -9,7 +9,6 @@ towns file.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -47,27 +46,44 @@ STATE_STYLE = {  # negotiation state -> (colour, hatch)
 
 
 def case_dir(run: Run) -> Path:
-    """The folder of the case data a run used (where its towns.csv lives)."""
+    """The folder of the case data a run used (where its towns.csv lives).
+
+    Taken from the run's metadata (the case files it read, else its scenario file and towns
+    path); the project's own case data only for a run of a scenario built in code.
+    """
     meta = run.metadata
     towns_rel = meta.get("parameters", {}).get("world", {}).get("towns_file", "data/daraa2018/towns.csv")
     candidates = []
+    files = meta.get("case_files") or []
+    if files and isinstance(files[0], str):
+        candidates.append(Path(files[0]))
     if meta.get("scenario_file"):
         candidates.append(Path(meta["scenario_file"]).parent / towns_rel)
-    from sim.scenario.loader import default_scenarios_dir
+    if not candidates:
+        from sim.scenario.loader import default_scenarios_dir
 
-    candidates.append(default_scenarios_dir() / towns_rel)
+        candidates.append(default_scenarios_dir() / towns_rel)
     for c in candidates:
-        if c.is_file() and (c.parent / "subdistricts.geojson").is_file():
+        if c.is_file():
+            if not (c.parent / "subdistricts.geojson").exists():
+                raise ScenarioError("the case data folder has no subdistricts.geojson (the map's "
+                                    "polygons)", file=c.parent,
+                                    fix="add the sub-district polygons beside towns.csv")
             return c.parent
-    raise ScenarioError("cannot find the case data (towns.csv, subdistricts.geojson) of this run",
-                        file=run.root, fix="run the command from the project folder")
+    raise ScenarioError("cannot find the case data (towns.csv) this run used: "
+                        + ", ".join(str(c) for c in candidates), file=run.root,
+                        fix="restore the case data at that path (the run's metadata.json names it)")
 
 
 def load_case_geometry(folder: Path) -> dict[str, Any]:
     """Polygons, towns and borders of the case, from its data folder."""
-    gj = json.loads((folder / "subdistricts.geojson").read_text(encoding="utf-8"))
-    towns = pd.read_csv(folder / "towns.csv")
-    borders = pd.read_csv(folder / "borders.csv") if (folder / "borders.csv").is_file() else None
+    from sim.world.schema import BorderRow, TownRow, read_geojson, read_table
+
+    gj = read_geojson(folder / "subdistricts.geojson")
+    towns = pd.DataFrame([r.model_dump() for r in read_table(folder / "towns.csv", TownRow, "towns")])
+    borders = (pd.DataFrame([r.model_dump() for r in read_table(folder / "borders.csv", BorderRow,
+                                                                 "borders")])
+               if (folder / "borders.csv").is_file() else None)
     return {"features": gj["features"], "towns": towns, "borders": borders}
 
 
@@ -113,7 +129,7 @@ def map_figure(run: Run, day: float | None = None, geo: dict[str, Any] | None = 
 def _pick_day(run: Run, day: float | None) -> float:
     days = np.sort(run.towns["day"].unique())
     want = 16.0 if day is None else float(day)
-    if want < days[0] - 1e-9 or want > days[-1] + 1e-9:
+    if not np.isfinite(want) or want < days[0] - 1e-9 or want > days[-1] + 1e-9:
         raise ScenarioError(f"day {want:g} is outside the run (days {days[0]:g} to {days[-1]:g})",
                             field="--day", fix=f"give a day between {days[0]:g} and {days[-1]:g}")
     return float(days[days <= want + 1e-9][-1])
@@ -150,6 +166,11 @@ def _finish_map(ax: Any, geo: dict[str, Any]) -> None:
     ax.set_ylabel("Latitude (°N)")
     ax.scatter([], [], marker="s", s=60, fc="0.82", ec="0.45", hatch="///",
                label="occupied Golan (Israel)")
+    _legend(ax)
+
+
+def _legend(ax: Any) -> None:
+    """The map's legend from the artists drawn now (town counts are those of the day shown)."""
     ax.legend(loc="lower left", fontsize=7, framealpha=0.9, title="towns sized by people present",
               title_fontsize=7)
 
@@ -171,6 +192,7 @@ def animate_map(run: Run, path: str | Path, fps: int = 4, dpi: int = 80,
         for a in state["artists"]:
             a.remove()
         state["artists"] = _draw_towns(ax, run, geo, float(days[i]))
+        _legend(ax)  # each frame's legend counts that frame's towns, not day 0's
         return state["artists"]
 
     anim = FuncAnimation(fig, frame, frames=len(days), blit=False)

@@ -4,7 +4,8 @@ Contents: the batch's provenance, the scenario comparison table (median and 90% 
 summary outcomes), displacement and deaths curves, displacement by zone, the outcome box plots,
 a map and a negotiation timeline per scenario (from ``--run`` folders, or by re-running each
 scenario's first replicate from the manifest's scenario file and seed), and, if present, the
-sensitivity indices.
+sensitivity indices; and, when the batch has a ``baseline`` scenario, each scenario's effect
+against it (``negsim effects``).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import pandas as pd
 
 from analysis import figures as F
 from analysis.figures import publish
-from analysis.store import Batch, Run, load_run
+from analysis.store import FEW_RUNS, Batch, Run, load_run
 
 CSS = """body{font-family:Georgia,serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 h1{font-size:1.6em}h2{border-bottom:1px solid #999;margin-top:2em}figure{margin:1em 0}
 figcaption{font-size:.9em;color:#333}img{max-width:100%}
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #999;padding:3px 6px;text-align:right}
-th:first-child,td:first-child{text-align:left}.note{color:#555;font-size:.9em}"""
+th:first-child,td:first-child{text-align:left}.note{color:#555;font-size:.9em}
+.warning{color:#8a1c00;border-left:4px solid #8a1c00;padding-left:.5em}"""
 
 
 def fig_data_uri(fig: Any, dpi: int = 150) -> str:
@@ -91,21 +93,34 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
             "failed runs": int((batch.runs.get("status", pd.Series(dtype=str)) != "ok").sum()),
             "replicates": m.get("replicates"), "root seed": m.get("root_seed"),
             "design": m.get("design"), "sweeps": ", ".join(map(str, m.get("sweeps") or [])) or "none",
+            "paired (common random numbers)": "yes" if m.get("common_random_numbers") else "no",
+            "parameters": F.uncertainty_label(m).replace("bands", "bands and intervals", 1),
             "package version": m.get("package_version"), "git commit": m.get("git_commit"),
             "batch created": m.get("created"),
             "report created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     parts.append("<table class='provenance'>" + "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in prov.items())
         + "</table>")
-    parts.append("<h2>Scenario comparison</h2><p class='note'>Median [5%–95%] across runs. Days are "
-                 "days since 19 June 2018.</p>")
-    parts.append(F.comparison_table(batch).to_html(index=False, classes="comparison", border=0,
-                                                   escape=True))
+    per = "scenario and parameter point" if batch.by_point() else "scenario"
+    parts.append(f"<h2>Scenario comparison</h2><p class='note'>Median [5%–95%] across runs, per {per}"
+                 + (" (swept values in the columns)" if batch.by_point() else "")
+                 + ". Days are days since 19 June 2018.</p>")
+    table = F.comparison_table(batch)
+    fewest = int(table["runs"].min()) if len(table) else 0
+    if fewest < FEW_RUNS:
+        parts.append(f"<p class='warning'><strong>Warning: only {fewest} run(s) in some rows (fewer "
+                     f"than {FEW_RUNS}): the intervals and bands below are rough.</strong> Run more "
+                     "replicates (<code>--replicates</code>) for a paper.</p>")
+    parts.append(table.to_html(index=False, classes="comparison", border=0, escape=True))
+    if "baseline" in batch.scenarios and len(batch.scenarios) > 1:
+        parts.append(effects_section(batch))
     parts.append("<h2>Displacement and deaths over time</h2>")
     scale = baseline_population_scale(batch)
+    by = "point" if batch.by_point() else "scenario"
     for metric in ("displaced_total", "civilian_deaths_cum"):
-        parts.append(_figure(fig_data_uri(F.curves_figure(batch, metric, target_scale=scale)),
-                             f"{metric}: median, 50% and 90% bands across replicates; key dates marked"))
+        parts.append(_figure(fig_data_uri(F.curves_figure(batch, metric, by=by, target_scale=scale)),
+                             f"{metric}: median, 50% and 90% bands across replicates per {per}; "
+                             "key dates marked"))
     parts.append("<h2>Displacement by destination</h2>")
     parts.append(_figure(fig_data_uri(F.zones_figure(batch)), "Displaced by destination zone (median)"))
     parts.append("<h2>Summary outcomes</h2>")
@@ -132,6 +147,19 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
     return "\n".join(parts)
 
 
+def effects_section(batch: Batch, baseline: str = "baseline") -> str:
+    """Each scenario's effect against the baseline (``negsim effects``): forest plot and table."""
+    from analysis.effects import batch_effects, describe, display_table, forest_figure
+
+    table = batch_effects(batch, baseline=baseline)
+    pairing = "paired" if (table["pairing"] == "paired").all() else "unpaired"
+    return "\n".join([
+        f"<h2>Effects against the baseline ({pairing})</h2>",
+        f"<p class='note'>{html.escape(describe(table))} Days are days since 19 June 2018.</p>",
+        _figure(fig_data_uri(forest_figure(table)), f"Effects against '{baseline}' ({pairing})"),
+        display_table(table).to_html(index=False, classes="effects", border=0, escape=True)])
+
+
 def sensitivity_section(folder: Path) -> str:
     """The sensitivity chart (embedded) and a table of the three most influential parameters."""
     from sim.errors import ScenarioError
@@ -147,8 +175,13 @@ def sensitivity_section(folder: Path) -> str:
     top = idx.sort_values(key, ascending=False).groupby("outcome").head(3)
     out = [f"<h2>Sensitivity ({html.escape(method)})</h2>",
            f"<p class='note'>{info.get('runs', '?')} runs, {len(info.get('parameters', []))} parameters, "
-           f"samples {info.get('samples', '?')}, scenario {html.escape(str(info.get('scenario_file', '')))}"
-           "</p>"]
+           f"samples {info.get('samples', '?')}, {info.get('replicates', 1)} replicate(s) per design point, "
+           f"scenario {html.escape(str(info.get('scenario_file', '')))}</p>"]
+    if info.get("skipped_outcomes"):
+        out.append("<p class='note'>Left out (missing at some design point, or constant): "
+                   + html.escape(", ".join(info["skipped_outcomes"])) + "</p>")
+    if info.get("missing_rule"):
+        out.append(f"<p class='note'>Missing outcomes: {html.escape(info['missing_rule'])}</p>")
     png = folder / "sensitivity.png"
     if png.is_file():
         uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
@@ -173,8 +206,12 @@ def baseline_population_scale(batch: Batch) -> float:
 
 def write_report(batch: Batch, path: str | Path, **kw: Any) -> Path:
     """Write the report atomically."""
-    text = build_report(batch, **kw)
     out = Path(path)
+    if out.is_dir():
+        from sim.errors import ScenarioError
+
+        raise ScenarioError("is a folder", file=out, field="--to", fix="name the HTML file, e.g. report.html")
+    text = build_report(batch, **kw)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

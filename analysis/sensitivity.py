@@ -10,10 +10,13 @@ Two methods:
   with 95% bootstrap intervals.
 
 Parameters are sampled uniformly over their prior ranges (``calibratable_params()`` in the
-schema). All runs use the same seed (common random numbers), so the indices measure the
-parameters' effect, not the seed's. Runs go through the batch engine (``sim.batch``) when it is
-installed, so a sensitivity analysis resumes after an interruption and can use Dask; otherwise a
-small serial, resumable runner in this module writes the same store layout.
+schema). Each design point runs ``replicates`` times (``--replicates``); replicate r has the same
+seed at every point (common random numbers, seeds from the batch engine), so the indices
+measure the parameters' effect, not the seed's, and are computed on each point's mean over its
+replicates. Outcomes missing in some runs follow :data:`MISSING_RULE`. Runs go through the
+batch engine (``sim.batch``) when it is installed, so a sensitivity analysis resumes after an
+interruption and can use Dask; otherwise a small serial, resumable runner in this module writes
+the same store layout.
 """
 
 from __future__ import annotations
@@ -103,25 +106,66 @@ def _points(prob: dict[str, Any], X: np.ndarray) -> list[dict[str, float]]:
 
 def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *, seed: int = 0,
                workers: int | None = None, scheduler: str | None = None, progress: bool = False,
-               label: str = "sensitivity") -> pd.DataFrame:
-    """Run the scenario once per point (same seed), resumably; the runs table in point order."""
+               label: str = "sensitivity", replicates: int = 1) -> pd.DataFrame:
+    """Run the scenario ``replicates`` times per point, resumably; the runs table in point order.
+
+    Seeds come from the batch engine with common random numbers: replicate r has the seed of
+    ``SeedSequence(seed).spawn`` child (r,) at every point, so differences between points are
+    the parameters' effect, paired replicate by replicate (one replicate: every run one seed).
+    More replicates later grow the same folder (the runs already made are kept).
+    """
     try:
         from sim.batch.api import run_batch  # the batch engine (issue 5), when present
-        from sim.batch.plan import RunSpec, make_plan, run_id
+        from sim.batch.plan import RunSpec, check_plan_size, make_plan, run_id, run_seed
     except ImportError:
+        if replicates != 1:
+            raise ScenarioError("replicates need the batch engine (sim.batch)", field="--replicates") from None
         return _run_points_serial(scenario_file, points, out, seed=seed, progress=progress, label=label)
-    plan = make_plan([scenario_file], replicates=1, root_seed=seed, common_random_numbers=True)
+    check_plan_size(len(points) * replicates, None, f"{len(points):,} design points x {replicates} replicate(s)")
+    plan = make_plan([scenario_file], replicates=replicates, root_seed=seed, common_random_numbers=True)
     name = next(iter(plan.scenarios))
     plan.points = points
     plan.design = label.rsplit("-", 1)[-1]  # type: ignore[assignment]  # morris or sobol: a label here
     plan.samples = len(points)
     plan.sweeps = [f"{label}: {len(points)} points over {', '.join(points[0]) if points else ''}"]
     base = plan.runs[0]
-    plan.runs = [RunSpec(run_id(name, i, 0), name, base.scenario_file, i, 0, base.seed, dict(pt))
-                 for i, pt in enumerate(points)]
+    plan.runs = [RunSpec(run_id(name, i, r), name, base.scenario_file, i, r, run_seed(seed, (r,)), dict(pt))
+                 for i, pt in enumerate(points) for r in range(replicates)]
     res = run_batch(plan, out, workers=workers, scheduler=scheduler, progress=progress)
     runs = res.runs if res.runs is not None else pd.read_parquet(Path(out) / "runs.parquet")
-    return runs.sort_values("point_id").reset_index(drop=True)
+    if res.interrupted:
+        from sim.errors import InfrastructureError
+
+        raise InfrastructureError(f"{len(res.interrupted)} run(s) not finished: a worker process died",
+                                  file=out, fix="rerun the same command: it resumes")
+    return runs.sort_values(["point_id", "replicate"]).reset_index(drop=True)
+
+
+#: Outcomes that are the day of an event: missing (NaN) in a run where the event did not happen
+#: within the horizon.
+EVENT_DAY_OUTCOMES = ("talks_open_day", "first_collapse_day", "resume_day", "deal_day",
+                      "nasib_taken_day", "jordan_border_since_day")
+
+#: How outcomes missing in some runs are kept (written to sensitivity.json and the report).
+MISSING_RULE = (
+    "An event day missing in a run (the event did not happen within the horizon) counts as the "
+    "horizon day (right-censored). Any other outcome missing in some replicates of a design point "
+    "is the mean of the replicates that have it. An outcome still missing at some design point, "
+    "or constant over all points, is left out of the indices and listed with its share of "
+    "missing runs.")
+
+
+def point_outcomes(runs: pd.DataFrame, outcomes: list[str], n_points: int,
+                   horizon_days: float) -> tuple[pd.DataFrame, dict[str, float]]:
+    """One row per design point: each outcome's mean over the point's replicates, by
+    :data:`MISSING_RULE`; and the share of runs in which each outcome was missing."""
+    df = runs[["point_id", *outcomes]].copy()
+    missing = {o: float(df[o].isna().mean()) for o in outcomes}
+    for o in outcomes:
+        if o in EVENT_DAY_OUTCOMES:
+            df[o] = df[o].astype(float).fillna(horizon_days)
+    y = df.groupby("point_id")[outcomes].mean().reindex(range(n_points))
+    return y.reset_index(drop=True).astype(float), missing
 
 
 def _run_points_serial(scenario_file: Path, points: list[dict[str, float]], out: Path, *, seed: int,
@@ -203,10 +247,14 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
 def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "morris", samples: int = 4,
                     params: list[str] | None = None, outcomes: list[str] | None = None, seed: int = 0,
                     workers: int | None = None, scheduler: str | None = None,
-                    progress: bool = False) -> dict[str, Any]:
-    """Sample, run (resumably) and analyse; writes ``indices.csv`` and ``sensitivity.png/svg``."""
+                    progress: bool = False, replicates: int = 1) -> dict[str, Any]:
+    """Sample, run ``replicates`` times per design point (resumably) and analyse the per-point
+    means (missing outcomes by :data:`MISSING_RULE`); writes ``indices.csv``,
+    ``sensitivity.json`` and ``sensitivity.png/svg``."""
     if method not in METHODS:
         raise ScenarioError(f"unknown method '{method}'", field="--method", fix="use morris or sobol")
+    if replicates < 1:
+        raise ScenarioError(f"must be at least 1, got {replicates}", field="--replicates")
     scenario_file = Path(scenario_file)
     if not scenario_file.is_file():
         raise ScenarioError("scenario file not found", file=scenario_file,
@@ -215,7 +263,8 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
     prob = problem(params)
     X = sample(prob, method, samples, seed)
     runs = run_points(scenario_file, _points(prob, X), out, seed=seed, workers=workers,
-                      scheduler=scheduler, progress=progress, label=f"sensitivity-{method}")
+                      scheduler=scheduler, progress=progress, label=f"sensitivity-{method}",
+                      replicates=replicates)
     ok = runs["status"] == "ok"
     if not ok.all():
         bad = runs.loc[~ok, "run_id"].tolist()
@@ -226,13 +275,17 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
     if missing:
         raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", field="--outcomes",
                             fix="outcomes of sim.outcomes.summarize, e.g. " + ", ".join(DEFAULT_OUTCOMES))
-    Y = runs.sort_values("point_id")[outs].astype(float).reset_index(drop=True)
+    from sim.scenario.loader import load_scenario
+
+    horizon = float(load_scenario(scenario_file).time.horizon_days)
+    Y, missing = point_outcomes(runs, outs, len(X), horizon)
     indices, skipped = analyze(prob, method, X, Y, seed)
     indices.insert(0, "method", method)
     _atomic_parquet_csv(indices, out / "indices.csv")
-    info = {"method": method, "samples": samples, "runs": len(runs), "parameters": prob["names"],
-            "outcomes": [o for o in outs if o not in skipped], "skipped_outcomes": skipped, "seed": seed,
-            "scenario_file": str(scenario_file)}
+    info = {"method": method, "samples": samples, "replicates": replicates, "runs": len(runs),
+            "parameters": prob["names"], "outcomes": [o for o in outs if o not in skipped],
+            "skipped_outcomes": skipped, "missing_share": missing, "missing_rule": MISSING_RULE,
+            "seed": seed, "scenario_file": str(scenario_file)}
     _atomic_text(out / "sensitivity.json", json.dumps(info, indent=2))
     from analysis.figures import save_figure
 

@@ -19,7 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim.batch.store import FEW_RUNS
 from sim.errors import ScenarioError
+
+__all__ = ["FEW_RUNS", "Batch", "Run", "load_batch", "load_run"]
 
 
 @dataclass
@@ -48,6 +51,38 @@ class Batch:
         man = dict(self.manifest, scenarios={n: self.manifest.get("scenarios", {}).get(n, {}) for n in names})
         return Batch(self.root, man, self.runs[self.runs["scenario"].isin(names)])
 
+    def swept_columns(self) -> list[str]:
+        """Swept parameters (``group.field`` columns of runs.parquet) whose value varies."""
+        runs = self.runs
+        return [c for c in runs.columns if "." in c and runs[c].astype(str).nunique() > 1]
+
+    def by_point(self) -> bool:
+        """Whether the batch has several parameter points (then results are per point)."""
+        return "point_id" in self.runs and self.runs["point_id"].nunique() > 1
+
+    def group_labels(self, runs: pd.DataFrame | None = None) -> pd.Series:
+        """A label per run: its scenario, and when the batch has several parameter points, the
+        point and its swept values (``baseline p2 bombardment_capacity=40``), never pooled."""
+        runs = self.runs if runs is None else runs
+        label = runs["scenario"].astype(str)
+        if not self.by_point():
+            return label
+        label = label + " p" + runs["point_id"].astype(int).astype(str)
+        for c in self.swept_columns():
+            label = label + " " + c.split(".", 1)[1] + "=" + runs[c].map(_short)
+        return label
+
+    def groups(self) -> list[tuple[str, pd.DataFrame]]:
+        """(label, finished runs) per scenario, or per scenario and point: scenarios in manifest
+        order, points in numeric order."""
+        ok = self.ok_runs()
+        order = {s: i for i, s in enumerate(self.scenarios)}
+        key = ok["scenario"].map(order).fillna(len(order)).astype(int) * 10**9 + (
+            ok["point_id"].astype(int) if "point_id" in ok else 0)
+        ok = ok.assign(_label=self.group_labels(ok), _key=key).sort_values("_key", kind="stable")
+        return [(str(lab), g.drop(columns=["_label", "_key"]))
+                for lab, g in ok.groupby("_label", sort=False)]
+
     def ok_runs(self) -> pd.DataFrame:
         if "status" in self.runs:
             return self.runs[self.runs["status"] == "ok"]
@@ -62,7 +97,12 @@ class Batch:
         for d in dirs:
             name = d.name.split("=", 1)[1]
             for part in sorted(d.glob("part-*.parquet")):
-                df = pd.read_parquet(part, columns=columns + ["run_id"] if columns else None)
+                try:
+                    df = pd.read_parquet(part, columns=columns + ["run_id"] if columns else None)
+                except Exception as exc:  # pyarrow: damaged file, or columns missing
+                    raise ScenarioError(f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})",
+                                        file=part, fix="delete it and rerun the same `negsim batch` "
+                                        "command: the run is made again") from None
                 if len(df) and str(df["run_id"].iloc[0]) not in ok:
                     continue
                 frames.append(df.assign(scenario=name))
@@ -72,21 +112,28 @@ class Batch:
         return pd.concat(frames, ignore_index=True)
 
 
+def _short(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def load_batch(path: str | Path) -> Batch:
     """Open a batch folder written by ``negsim batch``."""
     root = Path(path)
     man_p, runs_p = root / "manifest.json", root / "runs.parquet"
     if not root.is_dir():
         raise ScenarioError("batch folder not found", file=root, fix="give the OUT folder of `negsim batch`")
-    for p in (man_p, runs_p):
+    for p in (man_p,):
         if not p.is_file():
             raise ScenarioError(f"not a batch folder: {p.name} is missing", file=root,
                                 fix="give the OUT folder of `negsim batch` (it holds manifest.json)")
-    try:
-        manifest = json.loads(man_p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"manifest is not valid JSON: {exc.msg}", file=man_p, line=exc.lineno) from None
-    runs = pd.read_parquet(runs_p)
+    from sim.batch.store import read_manifest, read_runs_table
+
+    manifest = read_manifest(man_p)
+    runs = read_runs_table(root)
+    missing = [c for c in ("run_id", "scenario") if c not in runs.columns]
+    if missing:
+        raise ScenarioError(f"runs.parquet has no column(s) {', '.join(missing)}", file=runs_p,
+                            fix="give the OUT folder of `negsim batch`")
     if not len(runs):
         raise ScenarioError("the batch has no finished runs yet", file=runs_p,
                             fix="run or resume the batch with `negsim batch`")
@@ -112,7 +159,27 @@ def load_run(path: str | Path) -> Run:
     if missing:
         raise ScenarioError(f"not a run folder: missing {', '.join(missing)}", file=root,
                             fix="give an output folder of `negsim run`, e.g. runs/baseline/0")
-    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
-    return Run(root, pd.read_csv(root / "timeseries.csv"),
-               pd.read_csv(root / "events.csv", keep_default_na=False),
-               pd.read_csv(root / "towns.csv"), meta)
+    try:
+        meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"is damaged (not valid JSON: {getattr(exc, 'msg', exc)})",
+                            file=root / "metadata.json", line=getattr(exc, "lineno", None),
+                            fix="run the scenario again (negsim run ... --out RUN)") from None
+    if not isinstance(meta, dict):
+        raise ScenarioError("is not a negsim run's metadata", file=root / "metadata.json",
+                            fix="run the scenario again (negsim run ... --out RUN)")
+    tables = {}
+    for name, need in (("timeseries.csv", ("day", "displaced_total", "negotiation_state")),
+                       ("events.csv", ("day", "kind", "actor", "target")),
+                       ("towns.csv", ("day", "town_id", "controller", "population_present"))):
+        try:
+            df = pd.read_csv(root / name, keep_default_na=name != "events.csv")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"is damaged ({type(exc).__name__})", file=root / name,
+                                fix="run the scenario again (negsim run ... --out RUN)") from None
+        gone = [c for c in need if c not in df.columns]
+        if gone or (name != "events.csv" and df.empty):
+            raise ScenarioError(f"is not a negsim run's table (missing {', '.join(gone) or 'rows'})",
+                                file=root / name, fix="run the scenario again (negsim run ... --out RUN)")
+        tables[name] = df
+    return Run(root, tables["timeseries.csv"], tables["events.csv"], tables["towns.csv"], meta)

@@ -9,7 +9,9 @@ at 24-, 6- and 1-hour ticks, with the model's own peak memory; ``e2e`` ``negsim 
 scenarios/baseline.toml`` end to end in a fresh interpreter, all outputs written, with its peak
 memory; ``scaling`` cost against population (10k..1M persons); ``mesa`` the vectorised
 flight-and-return rule against the one-agent-per-person Mesa reference at 100,000 persons;
-``batch`` full-scale baseline replicates on a pool of worker processes.
+``batch`` full-scale baseline replicates on a pool of worker processes; ``calibration`` the
+full-scale simulations per second of ``negsim calibrate``'s ABC on 2 workers at the calibration
+horizon (``benchmarks/calibration_throughput.py``).
 
 Every measurement runs in a child process (one thread for numpy's libraries); CPU time comes
 from the child's ``rusage`` or ``time.process_time`` and is the figure to trust on a loaded
@@ -42,7 +44,7 @@ if str(ROOT) not in sys.path:
 
 PROBE = ROOT / "benchmarks" / "probe.py"
 BASELINE = ROOT / "scenarios" / "baseline.toml"
-SECTIONS = ("model", "e2e", "scaling", "mesa", "batch")
+SECTIONS = ("model", "e2e", "scaling", "mesa", "batch", "calibration")
 SCALING_PERSONS = (10_000, 100_000, 300_000, 750_000, 1_000_000)
 TICK_HOURS = (24, 6, 1)
 
@@ -55,6 +57,7 @@ TARGETS = {
     "scaling_1m_over_100k": 11.0,
     "mesa_ratio": 100.0,
     "batch_1000_min": 30.0,
+    "calibration_sims_per_s": 5.0,  # full scale, 2 workers, at the calibration horizon
 }
 #: Allowance for timing noise when judging "at most linear in ticks" (the population target
 #: has its own: 11x the cost for 10x the persons).
@@ -363,6 +366,23 @@ def _batch_pool(n: int, workers: int, quiet: bool, say: Any) -> dict[str, Any]:
     return _batch_report(out, say)
 
 
+def section_calibration(workers: int, quick: bool, say: Any) -> dict[str, Any]:
+    """``benchmarks/calibration_throughput.py`` in a child process."""
+    budget, pop = ("40", "8") if quick else ("160", "16")
+    say(f"calibration: full-scale ABC simulations per second on {workers} workers at the "
+        f"calibration horizon (budget {budget}, {pop} particles per generation, 2 runs each)")
+    r = run_child([sys.executable, str(ROOT / "benchmarks" / "calibration_throughput.py"),
+                   "--workers", str(workers), "--budget", budget, "--population", pop])
+    out = json.loads(r["stdout"].strip().splitlines()[-1])
+    out["child"] = {k: r[k] for k in ("wall", "cpu", "peak_mb_any")}
+    say(f"  {out['simulations']} simulations of {out['horizon_days']:g} days in {out['wall_s']:.1f} s: "
+        f"{out['simulations_per_s']:.2f} simulations/s (target >= "
+        f"{TARGETS['calibration_sims_per_s']:g}); {out['cpu_s_per_simulation']:.3f} s CPU each, i.e. "
+        f"{out['simulations_per_s_cpu_bound']:.2f}/s with {workers} free cores; load average "
+        f"{', '.join(f'{x:.2f}' for x in out['load_average'])}")
+    return out
+
+
 # --- verdicts -----------------------------------------------------------------------------
 def verdicts(res: dict[str, Any]) -> list[tuple[str, float, float, bool]]:
     """(figure, measured, target, met) for every target that was measured."""
@@ -400,6 +420,13 @@ def verdicts(res: dict[str, Any]) -> list[tuple[str, float, float, bool]]:
         if b is not None:
             out.append(("  same, from CPU time / 2 workers (min)", b, t["batch_1000_min"],
                         b <= t["batch_1000_min"]))
+    if "calibration" in res:
+        c = res["calibration"]
+        out.append(("calibration, full scale, 2 workers (sims/s, wall)", c["simulations_per_s"],
+                    t["calibration_sims_per_s"], c["simulations_per_s"] >= t["calibration_sims_per_s"]))
+        out.append(("  same, from CPU time / workers (sims/s)", c["simulations_per_s_cpu_bound"],
+                    t["calibration_sims_per_s"],
+                    c["simulations_per_s_cpu_bound"] >= t["calibration_sims_per_s"]))
     return out
 
 
@@ -425,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None, help="repetitions per timing (default 3)")
     ap.add_argument("--replicates", type=int, default=None,
                     help="batch replicates (default 100; 1000 for the issue's full figure)")
-    ap.add_argument("--workers", type=int, default=2, help="batch worker processes (default 2)")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="batch and calibration worker processes (default 2)")
     ap.add_argument("--batch-runner", choices=("negsim", "pool"), default="negsim",
                     help="negsim: time `negsim batch` (default); pool: a plain process pool over "
                          "sim.run.simulate, for comparison")
@@ -463,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         six = _model_cache.get((750_000, 6))
         res["batch"] = section_batch(n_batch, a.workers, a.batch_runner,
                                      min(six["run_cpu"]) if six else None, a.quiet, say)
+    if "calibration" in only:
+        res["calibration"] = section_calibration(a.workers, a.quick, say)
     res["load_average_end"] = list(os.getloadavg())
     say(f"load average at end {', '.join(f'{x:.2f}' for x in res['load_average_end'])}")
     say("targets:")

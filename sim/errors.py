@@ -30,13 +30,20 @@ class ScenarioError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = self.file or "<scenario>"
+        option = bool(self.field and self.field.startswith("-"))
+        where = self.file or ("" if option else "<scenario>")
         if self.line is not None:
             where += f":{self.line}"
-        parts = [f"{where}: "]
+        parts = [f"{where}: "] if where else []
         if self.field:
-            parts.append(f"field '{self.field}': ")
+            parts.append(f"option '{self.field}': " if option else f"field '{self.field}': ")
         parts.append(self.message)
         if self.fix:
             parts.append(f"\n  fix: {self.fix}")
         return "".join(parts)
+
+
+class InfrastructureError(ScenarioError):
+    """The machinery failed, not the user's input or a run: a worker process died, the Dask
+    scheduler was lost or cannot be reached. Nothing is half-written and rerunning the same
+    command resumes (exit code 3 in the CLI)."""

@@ -30,7 +30,7 @@ from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, T
 from sim.rules.reconciliation import draw_thresholds
 from sim.rules.territory import Control
 from sim.scenario.loader import resolve_path
-from sim.scenario.schema import Intervention, Scenario, set_param
+from sim.scenario.schema import Intervention, Scenario, get_param, set_param
 from sim.scenario.targets import intervention_changes, resolve_targets
 from sim.world.case import World, load_world
 
@@ -128,6 +128,8 @@ class NegotiationModel(mesa.Model):
         targets = resolve_targets(self.params, self.world)
         self.schedule_iv = [_Scheduled(iv, iv.day, idx)
                             for iv, idx in zip(self.params.interventions, targets, strict=True)]
+        self._iv_order: list[_Scheduled] = []  # interventions in the order they took effect
+        self._iv_base: dict[str, Any] = {}     # parameter -> its value before any intervention
 
         # Static distance tables (computed once per run).
         self.d_jordan = w.zone_distance_km("jordan_border")
@@ -205,8 +207,10 @@ class NegotiationModel(mesa.Model):
             if not s.applied and s.start is not None and day + 1e-9 >= s.start:
                 changes = intervention_changes(spec)
                 for path, value in changes.items():
+                    self._iv_base.setdefault(path, get_param(self.params, path))
                     s.old[path] = set_param(self.params, path, value)
                 s.applied = changed = True
+                self._iv_order.append(s)
                 self.log("intervention", "scenario", self._iv_target(s),
                          spec.description or str(changes or spec.action))
                 self._log_intervention_effects(changes)
@@ -218,11 +222,11 @@ class NegotiationModel(mesa.Model):
                             self.mediator.settle_town(int(i), "imposed")
             if (s.applied and not s.undone and spec.until_day is not None
                     and day + 1e-9 >= spec.until_day):
-                for path, value in s.old.items():
-                    set_param(self.params, path, value)
+                s.undone = changed = True
+                for path in s.old:
+                    set_param(self.params, path, self._value_in_force(path))
                 if spec.action == "ceasefire":
                     self.ceasefire_windows[s.towns] -= 1
-                s.undone = changed = True
                 self.log("intervention_ended", "scenario", self._iv_target(s),
                          spec.description or "")
         if changed:
@@ -231,6 +235,15 @@ class NegotiationModel(mesa.Model):
             self.talks.terms = Terms(max(base.phases, t.phases),
                                      base.safe_passage or t.safe_passage,
                                      max(base.guarantees, t.guarantees))
+
+    def _value_in_force(self, path: str) -> Any:
+        """A parameter's value once an intervention on it ends: that of the latest-applied
+        intervention still in force that sets it (windows stack), else the scenario's own value
+        (never what the ending intervention happened to see when it started)."""
+        for s in reversed(self._iv_order):
+            if not s.undone and path in s.old:
+                return intervention_changes(s.spec)[path]
+        return self._iv_base[path]
 
     def _iv_target(self, s: _Scheduled) -> str:
         spec = s.spec

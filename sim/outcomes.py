@@ -10,15 +10,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ARTICLE_DAY = 16.0
 
 
 def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
-    """The column's value at the last record at or before ``day``."""
-    rows = ts[ts["day"] <= day + 1e-9]
-    return float(rows[column].iloc[-1]) if len(rows) else math.nan
+    """The column's value at the last record at or before ``day`` (records in time order);
+    NaN (missing) for a day past the run's last record (its horizon): the run says nothing
+    about it."""
+    days = ts["day"].to_numpy()
+    if not len(days) or day > float(days[-1]) + 1e-9:
+        return math.nan
+    i = int(np.searchsorted(days, day + 1e-9, side="right")) - 1
+    return float(ts[column].iloc[i]) if i >= 0 else math.nan
 
 
 def first_day(events: pd.DataFrame, kind: str, **match: str) -> float:
@@ -132,6 +138,29 @@ THIRTY_TOWNS = 30
 
 #: Persons at the Jordanian border that count as "displaced families on the border".
 BORDER_PRESENCE = 1000
+
+#: When an outcome can be read, for runs cut short (``negsim calibrate --horizon-days``):
+#: outcomes read on a fixed day need the run to reach that day ...
+OUTCOME_DAY: dict[str, float] = {
+    "start_day": 0.0, "crossed_day16": ARTICLE_DAY, "displaced_day16": ARTICLE_DAY,
+    "deaths_day16": ARTICLE_DAY, "deaths_day60": 60.0, "jordan_border_day16": ARTICLE_DAY,
+    "golan_day16": ARTICLE_DAY, "towns_reconciled_day15": 15.0, "regime_share_day16": ARTICLE_DAY,
+}
+#: ... the day of an event needs the run to reach the latest day a target allows for it ...
+EVENT_DAY_OUTCOMES: tuple[str, ...] = (
+    "talks_open_day", "first_collapse_day", "resume_day", "deal_day", "nasib_taken_day",
+    "jordan_border_since_day", "corridors_open_day", "first_offer_day", "first_local_deal_day",
+    "thirty_towns_day",
+)
+#: ... an outcome read in a window after the talks' first collapse or resumption needs the run
+#: to reach that many days past the latest collapse or resumption day a target allows (the
+#: resumption comes up to 2 days after the collapse, then 24 hours of strikes are counted) ...
+AFTER_TALKS_DAYS: dict[str, float] = {
+    "towns_settled_at_collapse": 0.0, "blitz_max_town_deaths": 1.0, "blitz_intensity_ratio": 1.0,
+    "towns_settled_24h_after_collapse": 1.0, "area_handed_over_48h_after_collapse": 2.0,
+    "resume_delay_h": 2.0, "strikes_after_resume_ratio": 3.0,
+}
+#: ... and every other outcome (peaks, final values, totals) needs the whole run.
 
 #: Every outcome :func:`summarize` returns (targets name one of these).
 OUTCOME_NAMES: tuple[str, ...] = (

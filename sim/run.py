@@ -122,8 +122,23 @@ def run_file(path: str | Path, seed: int = 0) -> RunResult:
     return collect(model, wall_s=time.perf_counter() - t0)
 
 
-def default_out_dir(result: RunResult) -> Path:
-    return Path("runs") / result.scenario.name / str(result.seed)
+def default_out_dir(result: RunResult | str, seed: int | None = None) -> Path:
+    """``runs/<scenario name>/<seed>``, the name made a safe folder name (never a path)."""
+    from sim.outdir import safe_name
+
+    if isinstance(result, RunResult):
+        name, seed = result.scenario.name, result.seed
+    else:
+        name = result
+    return Path("runs") / safe_name(name) / str(seed)
+
+
+def input_files(sc: Scenario) -> list[Path]:
+    """The files a scenario is built from: its ``extends`` chain and its case data."""
+    from sim.scenario.loader import case_files, resolve_chain
+
+    src = scenario_source(sc)
+    return [*(resolve_chain(src) if src is not None else []), *case_files(sc).values()]
 
 
 def write_outputs(result: RunResult, out_dir: str | Path,

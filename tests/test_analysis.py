@@ -294,9 +294,10 @@ def test_report_is_one_self_contained_html_with_table_figures_and_maps(batch_dir
     comparison = next(t for t in p.tables if "comparison" in t["class"])
     assert comparison["rows"] == 1 + len(SCENARIOS)  # header + one per scenario
     assert all(src.startswith("data:image/png;base64,") for src in p.imgs)
-    # 2 curves + zones + compare + (map + timeline) per scenario + sensitivity chart
-    assert len(p.imgs) == 4 + 2 * len(SCENARIOS) + 1
+    # 2 curves + zones + compare + (map + timeline) per scenario + sensitivity chart + effects (a baseline)
+    assert len(p.imgs) == 4 + 2 * len(SCENARIOS) + 1 + 1
     assert p.h2[0] == "Scenario comparison" and any(h.startswith("Sensitivity") for h in p.h2)
+    assert "Effects against the baseline (unpaired)" in p.h2
 
 
 def test_scenarios_option_restricts_a_figure_and_rejects_unknown_names(batch_dir, tmp_path):
@@ -305,3 +306,65 @@ def test_scenarios_option_restricts_a_figure_and_rejects_unknown_names(batch_dir
     assert main(["--quiet", "plot", "compare", str(batch_dir), "--scenarios", "nope",
                  "--to", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "c.png").exists()
+
+
+# --- forecast -----------------------------------------------------------------------------------
+
+def _panels(fig) -> list:
+    return [ax for ax in fig.axes if ax.get_title()]
+
+
+def test_forecast_draws_a_panel_per_record_series_with_bands_ranges_and_the_cutoff(batch_dir):
+    record = F.load_record()
+    fig = F.forecast_figure(batch_dir)  # the baseline of the batch
+    panels = _panels(fig)
+    assert [ax.get_title() for ax in panels] == [F.RECORD_SERIES_LABELS[s] for s in record.series]
+    assert record.series == ["displaced_total", "displaced_jordan_border", "displaced_golan",
+                             "displaced_regime_area", "civilian_deaths_cum", "regime_share_daraa"]
+    ts = load_batch(batch_dir).timeseries("baseline")
+    for ax, col in zip(panels, record.series, strict=True):
+        assert ax.get_xlim() == (0.0, 60.0)
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection) and "of runs" in c.get_label()]
+        assert sorted(c.get_label() for c in bands) == ["50% of runs", "90% of runs"]
+        (median,) = [ln for ln in ax.lines if ln.get_label() == "model: median of 3 runs"]
+        scale = 1000.0 if "thousands" in ax.get_ylabel() else 1.0
+        at16 = ts[ts["day"] == 16.0][col].median() / scale
+        x, y = median.get_data()
+        assert y[list(x).index(16.0)] == pytest.approx(at16)
+        # the record's ranges as error bars, scaled to the batch's population (persons only)
+        bars = [c for c in ax.containers if c.get_label() == "record (range)"]
+        pts = [t for t in record.targets if t.series == col]
+        assert len(bars) == len(pts)
+        k = 0.02 if pts[0].unit == "persons" else 1.0
+        for bar, t in zip(bars, pts, strict=True):
+            bx, by = bar.lines[0].get_data()
+            assert bx[0] == t.day <= 16
+            lo, hi = t.bounds()
+            assert by[0] == pytest.approx((lo + hi) / 2 * k / scale)
+        cut = [ln for ln in ax.lines if "end of the record, start of the forecast" in ln.get_label()]
+        assert len(cut) == 1 and list(cut[0].get_xdata()) == [16.0, 16.0]
+        assert "5 July 2018" in cut[0].get_label()
+
+
+def test_forecast_of_a_run_draws_its_line_without_bands(run_dir):
+    fig = F.forecast_figure(run_dir)
+    for ax in _panels(fig):
+        assert [ln.get_label() for ln in ax.lines if ln.get_label().startswith("model")] == ["model (one run)"]
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection) and "of runs" in c.get_label()]
+
+
+def test_forecast_command_writes_png_and_svg_and_names_bad_input(batch_dir, run_dir, tmp_path, capsys):
+    assert main(["--quiet", "plot", "forecast", str(batch_dir)]) == 0
+    _is_png_300dpi(batch_dir / "figures" / "forecast.png")
+    _is_svg(batch_dir / "figures" / "forecast.svg")
+    assert main(["--quiet", "plot", "forecast", str(batch_dir), "--scenario", "heavy_bombing",
+                 "--to", str(tmp_path / "hb")]) == 0
+    _is_png_300dpi(tmp_path / "hb.png")
+    assert main(["--quiet", "plot", "forecast", str(run_dir)]) == 0
+    _is_png_300dpi(run_dir / "forecast.png")
+    assert not list(run_dir.glob(".*")) and not list((batch_dir / "figures").glob(".*"))
+    capsys.readouterr()
+    assert main(["--quiet", "plot", "forecast", str(batch_dir), "--scenario", "nope"]) == 2
+    assert "heavy_bombing" in capsys.readouterr().err
+    assert main(["--quiet", "plot", "forecast", str(run_dir), "--record", str(tmp_path / "none.toml")]) == 2
+    assert main(["--quiet", "plot", "forecast", str(tmp_path)]) == 2  # neither a batch nor a run

@@ -186,6 +186,56 @@ class _Watching(SerialExecutor):
             yield out
 
 
+def test_ordered_map_returns_results_in_the_items_order_on_every_executor():
+    from sim.batch.executors import LocalExecutor, make_executor
+
+    # larger factorials take longer: with two workers the first items finish last
+    items = [3000, 2500, 2000, 1500, 1000, 10, 1, 0]
+    expect = [math.factorial(n) for n in items]
+    assert isinstance(make_executor(1), SerialExecutor)
+    assert list(SerialExecutor().map_ordered(math.factorial, items)) == expect
+    ex = LocalExecutor(2)
+    try:
+        assert list(ex.map_ordered(math.factorial, items, in_flight=3)) == expect
+        assert list(ex.map_ordered(math.factorial, iter(items))) == expect
+    finally:
+        ex.close()
+
+
+def test_ordered_map_raises_the_callables_error_and_stops_when_closed():
+    from sim.batch.executors import LocalExecutor
+
+    ex = LocalExecutor(2)
+    try:
+        with pytest.raises(ValueError):
+            list(ex.map_ordered(math.sqrt, [4.0, -1.0, 9.0]))
+        submitted = []
+
+        def items():
+            for n in range(1000):
+                submitted.append(n)
+                yield float(n)
+
+        it = ex.map_ordered(math.sqrt, items(), in_flight=4)
+        assert [next(it) for _ in range(3)] == [0.0, 1.0, math.sqrt(2)]
+        it.close()  # the rest is never submitted
+        assert len(submitted) <= 3 + 4
+    finally:
+        ex.close()
+
+
+def test_ordered_map_on_a_dask_local_cluster():
+    pytest.importorskip("distributed")
+    from sim.batch.executors import DaskExecutor
+
+    ex = DaskExecutor("local", workers=2)
+    try:
+        assert list(ex.map_ordered(math.factorial, [300, 200, 100, 5])) == [
+            math.factorial(n) for n in (300, 200, 100, 5)]
+    finally:
+        ex.close()
+
+
 def test_results_are_written_as_runs_finish(scen, tmp_path):
     plan = make_plan([scen["tiny"]], replicates=4, root_seed=1)
     ex = _Watching(BatchStore(tmp_path / "s"))
@@ -266,10 +316,11 @@ def test_resume_after_kill_9_ends_with_the_uninterrupted_dataset(scen, tmp_path)
 def test_an_output_folder_with_another_batch_is_refused(scen, tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["--quiet", "batch", str(scen["tiny"]), "--workers", "1", "--out", str(out)]) == 0
-    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--workers", "1", "--out", str(out)]) == 2
+    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--seed", "9", "--workers", "1",
+                 "--out", str(out)]) == 2
     assert "holds a different batch" in capsys.readouterr().err
-    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--workers", "1", "--out", str(out),
-                 "--overwrite"]) == 0
+    assert main(["--quiet", "batch", str(scen["tiny"]), "-r", "2", "--seed", "9", "--workers", "1",
+                 "--out", str(out), "--overwrite"]) == 0
     assert len(load_runs(out)) == 2
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -147,3 +149,48 @@ def test_a_bad_scenario_file_shows_the_schema_error_not_a_traceback(page, tmp_pa
     text = _wait_text(page, ".negsim-error", r"unknown field")
     assert "mediator.phasez" in text and "did you mean 'phases'" in text
     assert "Traceback" not in page.inner_text("body")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_the_server_child_dies_with_negsim_viz(tmp_path, sig):
+    """`negsim viz` killed by its PID (even kill -9) takes its solara child with it: nothing is
+    left serving on the port."""
+    psutil = pytest.importorskip("psutil")
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    log = (tmp_path / "viz.log").open("w")
+    parent = subprocess.Popen([sys.executable, "-m", "sim", "--quiet", "viz", str(BASELINE), "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    children = []
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            assert parent.poll() is None, (tmp_path / "viz.log").read_text()
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server not ready"
+            time.sleep(0.5)
+        children = psutil.Process(parent.pid).children(recursive=True)
+        assert children, "negsim viz serves from a child process"
+        parent.send_signal(sig)
+        parent.wait(timeout=30)
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, f"left running: {[p.pid for p in alive]}"
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+            s.bind(("127.0.0.1", port))  # nothing listens on the port any more
+    finally:
+        for p in [*children]:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        if parent.poll() is None:
+            parent.kill()
+        parent.wait(timeout=30)
+        log.close()

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sim.errors import ScenarioError
@@ -41,6 +42,8 @@ def server_env(scenario: Path) -> dict[str, str]:
 
 def port_free(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the server binds: a port whose last server just stopped (TIME_WAIT) is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -70,13 +73,36 @@ def cmd_viz(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"negsim viz: serving {scenario} at http://{HOST}:{args.port}/ (Ctrl-C stops)",
               flush=True)
-    proc = subprocess.Popen(server_command(args.port), env=server_env(Path(scenario)))
+    proc = subprocess.Popen(server_command(args.port), env=server_env(Path(scenario)),
+                            preexec_fn=die_with_parent(os.getpid()))
     try:
         return proc.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (sim.cli turns it into KeyboardInterrupt)
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
         return 130
+    finally:
+        if proc.poll() is None:  # any other way out of here: never leave the server behind
+            proc.kill()
+
+
+def die_with_parent(parent: int) -> Callable[[], None] | None:
+    """For ``Popen(preexec_fn=...)``: the server child is killed when ``negsim viz`` dies, even
+    by ``kill -9`` (Linux ``PR_SET_PDEATHSIG``); elsewhere None (Ctrl-C and SIGTERM still stop
+    it through the parent)."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arm() -> None:  # runs in the child between fork and exec
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return arm

@@ -17,11 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch.executors import Executor, make_executor
-from sim.batch.plan import Plan, apply_params
+from sim.batch.executors import INTERRUPTED, Executor, make_executor
+from sim.batch.plan import Plan, apply_params, with_scenario_order
 from sim.batch.store import BatchStore
 from sim.batch.worker import cached_scenario, simulate_tables
-from sim.errors import ScenarioError
+from sim.errors import InfrastructureError, ScenarioError
+from sim.outdir import refuse_dangerous
 from sim.scenario.loader import default_scenarios_dir
 from sim.scenario.schema import Scenario
 
@@ -61,6 +62,8 @@ class BatchResult:
     ran: int
     skipped: int
     failed: list[dict[str, Any]] = field(default_factory=list)
+    #: runs lost to the infrastructure (a worker process died): not stored, run on resume
+    interrupted: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
     model_s: float = 0.0
     workers: int = 1
@@ -87,6 +90,9 @@ def run_batch(plan: Plan, out: str | Path, *, executor: Executor | None = None,
     store = BatchStore(out)
     if Path(out).exists() and not Path(out).is_dir():
         raise ScenarioError("exists and is not a folder", file=out, field="--out")
+    # never the current folder, a parent, home, root or a folder holding the inputs
+    refuse_dangerous(out, [Path(f) for info in plan.scenarios.values()
+                           for f in [info.get("file", ""), *(info.get("inputs") or {})] if f])
     store.lock()
     try:
         return _run_locked(plan, store, t0, executor, workers, scheduler, progress, overwrite,
@@ -101,7 +107,16 @@ def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | N
     from sim.run import git_commit
 
     out = store.out
+    old = store.existing_manifest()
+    if old is not None and not overwrite:  # a grown batch keeps the scenario order it began with
+        plan = with_scenario_order(plan, list(old.get("scenarios", {})))
+    fresh = old is None
     done = store.open(plan, git_commit=git_commit(), overwrite=overwrite)
+    infra_before = [rid for rid, row in store.done_rows().items() if is_infrastructure_failure(row)
+                    or (row["status"] == "ok" and not store.part_path(row["scenario"], rid).is_file())]
+    if infra_before:  # failures an older negsim recorded for a dead worker, or time series lost
+        store.forget(infra_before)
+        done -= set(infra_before)
     if retry_failed:
         failed_before = [rid for rid, row in store.done_rows().items() if row["status"] != "ok"]
         if failed_before:
@@ -110,7 +125,12 @@ def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | N
     todo = [r for r in plan.runs if r.run_id not in done]
     order = [r.run_id for r in plan.runs]
     own = executor is None and todo
-    ex = make_executor(workers, scheduler) if own else executor
+    try:
+        ex = make_executor(workers, scheduler) if own else executor
+    except BaseException:
+        if fresh or overwrite:  # nothing ran: leave no manifest behind (unlock removes the rest)
+            store.manifest_path.unlink(missing_ok=True)
+        raise
     bar = None
     if progress:
         from tqdm import tqdm
@@ -119,10 +139,17 @@ def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | N
                    desc=f"batch {Path(out).name}", smoothing=0.05)
     model_s = 0.0
     last_refresh = time.monotonic()
+    interrupted: list[dict[str, Any]] = []
     try:
         if todo:
             assert ex is not None
             for res in ex.map_unordered(todo):
+                if res.status == INTERRUPTED:  # the infrastructure's failure, not the run's
+                    interrupted.append({"run_id": res.spec.run_id, "params": res.spec.params,
+                                        "error": res.error})
+                    if bar is not None:
+                        bar.set_postfix_str(f"interrupted: {res.spec.run_id}")
+                    continue
                 store.record(res)
                 model_s += res.model_s
                 if bar is not None:
@@ -132,6 +159,9 @@ def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | N
                 if time.monotonic() - last_refresh > refresh_s:
                     store.write_runs_table(order)
                     last_refresh = time.monotonic()
+    except InfrastructureError:
+        store.write_runs_table(order)  # what finished is stored; the rest runs on resume
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -141,6 +171,12 @@ def _run_locked(plan: Plan, store: BatchStore, t0: float, executor: Executor | N
     rows = store.done_rows()
     failed = [{"run_id": rid, "params": rows[rid]["params"], "error": rows[rid]["error"]}
               for rid in order if rid in rows and rows[rid]["status"] != "ok"]
-    return BatchResult(Path(out), len(plan.runs), len(todo), len(plan.runs) - len(todo), failed,
+    return BatchResult(Path(out), len(plan.runs), len(todo) - len(interrupted),
+                       len(plan.runs) - len(todo), failed, interrupted,
                        time.perf_counter() - t0, model_s,
                        ex.workers if ex is not None else 0, runs)
+
+
+def is_infrastructure_failure(row: dict[str, Any]) -> bool:
+    """A journal row an older negsim recorded as failed when its worker process died."""
+    return row.get("status") != "ok" and str(row.get("error", "")).endswith("(worker process failed)")

@@ -11,10 +11,15 @@ order given -- gets ``SeedSequence(root, spawn_key=(s, p, r))``, which is exactl
 (common random numbers) replicate r gets ``spawn_key=(r,)`` in every scenario and point, so
 comparisons between scenarios are paired. A seed depends on nothing else: not on the worker
 count, the executor, the order runs finish in, or the machine.
+
+With a posterior (``--posterior``), each run also draws one particle of the ABC posterior from
+a child stream of its own seed sequence (see :mod:`sim.batch.posterior`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import types
 import typing
@@ -122,6 +127,12 @@ def _cast(path: str, v: float) -> Any:
     return float(v)
 
 
+def _finite(path: str, v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError(f"{path}: {v} is not a finite number")
+    return v
+
+
 def _parse_scalar(path: str, text: str) -> Any:
     t = field_type(path)
     s = text.strip()
@@ -131,10 +142,18 @@ def _parse_scalar(path: str, text: str) -> Any:
         if s.lower() in ("false", "0", "no", "off"):
             return False
         raise ValueError(f"{path} is a flag: use true or false, got {s!r}")
-    if t is int:
-        return int(s)
-    if t is float:
-        return float(s)
+    try:
+        if t is int:
+            v = float(s)
+            if v != int(v):
+                raise ValueError
+            return int(v)
+        if t is float:
+            return _finite(path, float(s))
+    except (ValueError, OverflowError) as exc:
+        if "finite" in str(exc):
+            raise
+        raise ValueError(f"{path} takes {'whole numbers' if t is int else 'numbers'}, got {s!r}") from None
     return s
 
 
@@ -150,8 +169,13 @@ def parse_sweep(spec: str) -> Sweep:
         parts = rhs.split(":")
         if len(parts) not in (2, 3):
             raise ValueError(f"--sweep {spec!r}: a range is LO:HI or LO:HI:N")
-        lo, hi = float(parts[0]), float(parts[1])
-        n = int(parts[2]) if len(parts) == 3 else None
+        try:
+            lo, hi = _finite(path, float(parts[0])), _finite(path, float(parts[1]))
+            n = int(parts[2]) if len(parts) == 3 else None
+        except ValueError as exc:
+            if "finite" in str(exc):
+                raise
+            raise ValueError(f"--sweep {spec!r}: LO and HI must be numbers and N a whole number") from None
         if n is not None and n < 1:
             raise ValueError(f"--sweep {spec!r}: N must be at least 1")
         if hi < lo:
@@ -217,10 +241,14 @@ class RunSpec:
     replicate: int
     seed: int
     params: dict[str, Any]
+    draw: int | None = None  # the posterior particle drawn (None: no posterior)
 
     def manifest_entry(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "scenario": self.scenario, "point_id": self.point_id,
-                "replicate": self.replicate, "seed": self.seed, "params": dict(self.params)}
+        entry = {"run_id": self.run_id, "scenario": self.scenario, "point_id": self.point_id,
+                 "replicate": self.replicate, "seed": self.seed, "params": dict(self.params)}
+        if self.draw is not None:
+            entry["draw"] = self.draw
+        return entry
 
 
 @dataclass
@@ -236,34 +264,121 @@ class Plan:
     common_random_numbers: bool
     points: list[dict[str, Any]]
     runs: list[RunSpec] = field(default_factory=list)
+    #: The posterior's identity ({"sha256", "generation"}) when runs draw from one, else None.
+    posterior: dict[str, Any] | None = None
+    #: Its description for the manifest: file, parameters, and what each scenario kept.
+    posterior_info: dict[str, Any] | None = None
 
     def identity(self) -> dict[str, Any]:
         """What must match for an output folder to be resumed by this plan."""
         return {"root_seed": self.root_seed, "scenarios": self.scenarios, "design": self.design,
                 "samples": self.samples, "sweeps": self.sweeps, "replicates": self.replicates,
-                "common_random_numbers": self.common_random_numbers}
+                "common_random_numbers": self.common_random_numbers, "posterior": self.posterior}
+
+
+#: Most runs a batch plans unless told otherwise (``--max-runs``): a plan is held in memory and
+#: written to manifest.json, so an accidental 10^8-run plan is refused before it is built.
+MAX_RUNS = 1_000_000
+
+
+def plan_size(sweeps: list[Sweep], design: Design, samples: int | None, scenarios: int,
+              replicates: int) -> int:
+    """How many runs a plan would hold, counted without building it."""
+    if not sweeps:
+        points = 1
+    elif design == "grid":
+        points = math.prod(len(s.values) if s.values is not None else max(s.n or 1, 1) for s in sweeps)
+    else:
+        points = max(samples or 1, 1)
+    return scenarios * points * replicates
+
+
+def check_plan_size(n: int, max_runs: int | None, what: str) -> None:
+    """Refuse a plan above ``max_runs`` (default :data:`MAX_RUNS`) before it is built."""
+    limit = MAX_RUNS if max_runs is None else max_runs
+    if n > limit:
+        raise ScenarioError(f"the batch would make {n:,} runs ({what}), more than the limit of "
+                            f"{limit:,}", field="--max-runs",
+                            fix="fewer sweep values, samples or replicates, or split the batch; "
+                                f"to go on anyway, raise the limit: --max-runs {n}")
+
+
+def validate_scenario(sc: Scenario, path: Path) -> None:
+    """What ``negsim scenario validate`` checks beyond the schema: the case data loads and the
+    interventions name real towns and zones (so a batch fails before its first run, not in it)."""
+    from sim.model import load_case
+    from sim.scenario.targets import resolve_targets
+
+    resolve_targets(sc, load_case(sc))
+
+
+def check_swept_files(sc: Scenario, path: Path, points: list[dict[str, Any]]) -> None:
+    """A data file a sweep names must exist (a wrong one is found when its runs fail)."""
+    from sim.scenario.loader import case_files
+
+    for i, pt in enumerate(points):
+        if not any(str(k).startswith("world.") and str(k).endswith("_file") for k in pt):
+            continue
+        for key, f in case_files(apply_params(sc, pt)).items():
+            if not f.is_file():
+                raise ScenarioError(f"parameter point {i}: world.{key} = {f}: file not found",
+                                    file=path, field="--sweep",
+                                    fix="sweep existing files (paths relative to the scenario file)")
+
+
+def input_hashes(sc: Scenario, points: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """SHA-256 of every file a scenario's runs read: its ``extends`` chain and its case data
+    (also the data files a sweep names), by resolved path. A resumed batch compares them, so
+    results made from two versions of an input are never mixed."""
+    from sim.scenario.loader import case_files, resolve_chain, scenario_source
+
+    files: list[Path] = []
+    src = scenario_source(sc)
+    if src is not None:
+        files += resolve_chain(src)
+    files += case_files(sc).values()
+    for pt in points or []:
+        if any(str(k).startswith("world.") and str(k).endswith("_file") for k in pt):
+            try:
+                files += case_files(apply_params(sc, pt)).values()
+            except ValueError:
+                pass
+    return {str(f): file_sha256(f) for f in dict.fromkeys(files) if f.is_file()}
 
 
 def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
               sweeps: list[str] | None = None, design: Design = "grid",
               samples: int | None = None, root_seed: int = 0,
-              common_random_numbers: bool = False) -> Plan:
-    """Plan a batch. Raises :class:`ScenarioError` for a bad scenario file or sweep."""
+              common_random_numbers: bool = False, posterior: str | Path | None = None,
+              generation: str | int = "last", max_runs: int | None = None) -> Plan:
+    """Plan a batch. Raises :class:`ScenarioError` for a bad scenario file, sweep or posterior,
+    or a plan of more than ``max_runs`` runs (default :data:`MAX_RUNS`), checked before the plan
+    is built.
+
+    With ``posterior`` (a posterior.parquet of ``negsim calibrate``), every run draws one
+    particle of ``generation`` (see :mod:`sim.batch.posterior`).
+    """
     if replicates < 1:
         raise ScenarioError("must be at least 1", field="--replicates")
     if root_seed < 0:
         raise ScenarioError("must be a non-negative integer", field="--seed")
+    if samples is not None and samples < 1:
+        raise ScenarioError("must be at least 1", field="--samples")
     if not scenario_files:
         raise ScenarioError("no scenario files given", fix="e.g. negsim batch scenarios/*.toml --out batches/x")
     sweep_specs = list(sweeps or [])
     try:
         parsed = [parse_sweep(s) for s in sweep_specs]
+        n = plan_size(parsed, design, samples, len(scenario_files), replicates)
+        check_plan_size(n, max_runs, f"{len(scenario_files)} scenario(s) x "
+                                     f"{n // len(scenario_files) // replicates:,} point(s) x "
+                                     f"{replicates:,} replicate(s)")
         points = design_points(parsed, design, samples, root_seed)
     except ValueError as exc:
         raise ScenarioError(str(exc), field="--sweep",
                             fix="sweep 'group.field' paths of the schema (negsim scenario show "
                                 "scenarios/baseline.toml lists them)") from None
-    scenarios: dict[str, dict[str, str]] = {}
+    scenarios: dict[str, dict[str, Any]] = {}
     loaded: list[tuple[str, Scenario, Path]] = []
     for f in scenario_files:
         p = Path(f)
@@ -271,22 +386,30 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
         if sc.name in scenarios:
             raise ScenarioError(f"two scenarios are named '{sc.name}'", file=p, field="name",
                                 fix="give each scenario a distinct name (or file name)")
-        if "/" in sc.name or "=" in sc.name:
-            raise ScenarioError(f"scenario name {sc.name!r} may not contain '/' or '='", file=p,
-                                field="name")
+        if not sc.name or any(c in sc.name for c in "/\\=") or sc.name in (".", "..") \
+                or not sc.name.isprintable():
+            raise ScenarioError(f"scenario name {sc.name!r} may not be empty, '.' or '..', or contain "
+                                "'/', '\\', '=' or control characters", file=p, field="name",
+                                fix="name it with letters, digits, '_' or '-'")
+        validate_scenario(sc, p)
         scenarios[sc.name] = {"file": str(p.resolve()), "sha256": file_sha256(p)}
         loaded.append((sc.name, sc, p))
     # Every point must be valid for every scenario: check now, not mid-batch.
-    for _name, sc, p in loaded:
+    for name, sc, p in loaded:
         for i, pt in enumerate(points):
             try:
                 apply_params(sc, pt)
             except ValueError as exc:
                 raise ScenarioError(f"parameter point {i}: {exc}", file=p, field="--sweep",
                                     fix="keep swept values inside the schema's range") from None
+        check_swept_files(sc, p, points)
+        scenarios[name]["inputs"] = input_hashes(sc, points)
     plan = Plan(scenarios=scenarios, root_seed=root_seed, replicates=replicates, design=design,
                 samples=samples, sweeps=sweep_specs, common_random_numbers=common_random_numbers,
                 points=points)
+    if posterior is not None:
+        _plan_posterior_runs(plan, loaded, posterior, generation)
+        return plan
     for s, (name, _sc, p) in enumerate(loaded):
         for pi, pt in enumerate(points):
             for r in range(replicates):
@@ -294,3 +417,63 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
                 plan.runs.append(RunSpec(run_id(name, pi, r), name, str(p.resolve()), pi, r,
                                          run_seed(root_seed, key), dict(pt)))
     return plan
+
+
+def _plan_posterior_runs(plan: Plan, loaded: list[tuple[str, Scenario, Path]], posterior: str | Path,
+                         generation: str | int) -> None:
+    """Add the runs of a posterior-predictive plan: the same runs and seeds as without a
+    posterior, each with a drawn particle's parameters (checked against every scenario now)."""
+    from sim.batch.posterior import load_posterior, own_parameters, run_parameters
+
+    post = load_posterior(posterior, generation)
+    kept: dict[str, list[str]] = {}
+    checked: set[tuple[str, int]] = set()
+    for s, (name, sc, p) in enumerate(loaded):
+        own = own_parameters(p, post.paths)
+        kept[name] = sorted(own)
+        for pi, pt in enumerate(plan.points):
+            for r in range(plan.replicates):
+                key = (r,) if plan.common_random_numbers else (s, pi, r)
+                draw = post.draw(plan.root_seed, key)
+                params = run_parameters(post, draw, sc, pt, own)
+                if (name, draw) not in checked:
+                    checked.add((name, draw))
+                    try:
+                        apply_params(sc, {k: v for k, v in params.items() if k not in pt})
+                    except ValueError as exc:
+                        raise ScenarioError(f"generation {post.generation}, particle {draw}: {exc}",
+                                            file=post.file, field="--posterior",
+                                            fix="the posterior's values must lie in the schema's "
+                                                "ranges; recalibrate or choose another generation") from None
+                plan.runs.append(RunSpec(run_id(name, pi, r), name, str(p.resolve()), pi, r,
+                                         run_seed(plan.root_seed, key), params, draw))
+    plan.posterior = post.identity()
+    plan.posterior_info = {**post.info(), "kept_from_scenario": kept}
+
+
+def with_scenario_order(plan: Plan, first: list[str]) -> Plan:
+    """The plan with the scenarios named in ``first`` placed first, in that order, then the
+    others in their own order; seeds follow the new scenario indices.
+
+    A batch grown with more scenarios keeps the order of the batch it grows (its manifest), so
+    the runs it already holds keep their seeds whatever order the files are given in now.
+    """
+    names = list(plan.scenarios)
+    order = [n for n in first if n in plan.scenarios] + [n for n in names if n not in first]
+    if order == names:
+        return plan
+    if plan.posterior is not None:  # draws follow the scenario indices too: plan them again
+        info = plan.posterior_info or {}
+        again = make_plan([plan.scenarios[n]["file"] for n in order], replicates=plan.replicates,
+                          sweeps=plan.sweeps, design=plan.design, samples=plan.samples,
+                          root_seed=plan.root_seed,
+                          common_random_numbers=plan.common_random_numbers,
+                          posterior=info["file"], generation=plan.posterior["generation"],
+                          max_runs=len(plan.runs))
+        return again
+    index = {n: i for i, n in enumerate(order)}
+    runs = []
+    for r in sorted(plan.runs, key=lambda r: index[r.scenario]):  # stable: points, replicates
+        key = (r.replicate,) if plan.common_random_numbers else (index[r.scenario], r.point_id, r.replicate)
+        runs.append(dataclasses.replace(r, seed=run_seed(plan.root_seed, key)))
+    return dataclasses.replace(plan, scenarios={n: plan.scenarios[n] for n in order}, runs=runs)

@@ -28,7 +28,9 @@ from typing import Any
 import pandas as pd
 
 import sim
+from sim.atomic import umask
 from sim.batch.plan import Plan
+from sim.batch.posterior import DRAW_COLUMN
 from sim.batch.worker import RunOutput
 from sim.errors import ScenarioError
 
@@ -36,8 +38,9 @@ MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
 TIMESERIES = "timeseries"
 JOURNAL = "_journal.jsonl"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+#: Fewer runs than this in a group (scenario, or scenario and point): intervals across runs
+#: (5%-95%, bands, boxes) are shown with a warning that they are rough.
+FEW_RUNS = 10
 ID_COLUMNS = ("run_id", "scenario", "point_id", "replicate", "seed", "status", "error")
 
 
@@ -49,7 +52,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -110,27 +113,41 @@ class BatchStore:
     def open(self, plan: Plan, *, git_commit: str | None, overwrite: bool = False) -> set[str]:
         """Prepare the folder for ``plan``; return the run ids already done (when resuming).
 
-        A folder holding a different batch is an error unless ``overwrite`` (then it is cleared).
+        The same batch resumes; a batch grown with more replicates or more scenarios (same seed,
+        sweeps and design; the runs it holds keep their ids and seeds) resumes with the new runs
+        added. A folder holding a different batch, or one whose inputs (scenario files, files
+        they extend, case data) changed since it started, is an error unless ``overwrite``
+        (then it is cleared).
         """
         if self.out.exists() and not self.out.is_dir():
             raise ScenarioError("exists and is not a folder", file=self.out, field="--out")
-        if self.manifest_path.exists():
-            old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            same = ({k: old.get(k) for k in plan.identity()} == json.loads(json.dumps(plan.identity()))
-                    and [r["run_id"] for r in old.get("runs", [])] == [r.run_id for r in plan.runs]
-                    and [r["seed"] for r in old.get("runs", [])] == [r.seed for r in plan.runs])
-            if not same and not overwrite:
+        old = self.existing_manifest()
+        if old is not None:
+            changed = changed_inputs(old, plan)
+            if changed and not overwrite:
                 raise ScenarioError(
-                    "holds a different batch (other scenarios, sweeps, seed or replicates)",
-                    file=self.out, field="--out",
-                    fix="choose a new --out folder, or add --overwrite to replace it")
-            if same:
+                    f"an input of this batch changed since it started: {changed[0]}"
+                    + (f" (and {len(changed) - 1} more)" if len(changed) > 1 else "")
+                    + "; resuming would mix results of two versions", file=self.out, field="--out",
+                    fix="restore the file as it was, or add --overwrite to start the batch again "
+                        "(or choose a new --out)")
+            relation = "different" if changed else compare_plan(old, plan)
+            if relation == "different" and not overwrite:
+                raise ScenarioError(
+                    "holds a different batch (other seed, sweeps or design, fewer replicates, "
+                    "or scenarios left out)", file=self.out, field="--out",
+                    fix="choose a new --out folder, or add --overwrite to replace it; a batch "
+                        "can grow (more replicates, more scenarios) but not change")
+            if relation != "different":
                 if old.get("git_commit") != git_commit:
                     import warnings
 
                     warnings.warn(f"{self.out}: resuming a batch started with code {old.get('git_commit')} "
                                   f"using code {git_commit}; runs from the two may differ", stacklevel=3)
                 self.clean_temp()
+                self.repair_journal()
+                if relation == "grown":
+                    self.write_manifest(plan, old.get("git_commit"), created=old.get("created"))
                 return set(self.done_rows())
         elif self.out.exists() and any(p.name != ".lock" for p in self.out.iterdir()) and not overwrite:
             raise ScenarioError("is not empty and holds no batch", file=self.out, field="--out",
@@ -140,6 +157,12 @@ class BatchStore:
         self.out.mkdir(parents=True, exist_ok=True)
         self.write_manifest(plan, git_commit)
         return set()
+
+    def existing_manifest(self) -> dict[str, Any] | None:
+        """The folder's manifest (None if there is none); a damaged one is a ScenarioError."""
+        if not self.manifest_path.exists():
+            return None
+        return self.manifest()
 
     def _clear(self) -> None:
         import shutil
@@ -152,24 +175,29 @@ class BatchStore:
             else:
                 p.unlink()
 
-    def write_manifest(self, plan: Plan, git_commit: str | None) -> None:
+    def write_manifest(self, plan: Plan, git_commit: str | None, created: str | None = None) -> None:
         manifest = {
             **plan.identity(),
             "points": plan.points,
             "package_version": sim.__version__,
             "git_commit": git_commit,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "created": created or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "layout": {"runs": RUNS, "timeseries": f"{TIMESERIES}/scenario=<name>/part-<run_id>.parquet"},
             "runs": [r.manifest_entry() for r in plan.runs],
         }
+        if plan.posterior_info is not None:  # a posterior-predictive batch (sim.batch.posterior)
+            manifest["posterior_draws"] = plan.posterior_info
         text = json.dumps(manifest, indent=1, default=_json_value) + "\n"
         atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
 
     def manifest(self) -> dict[str, Any]:
+        if not self.out.is_dir():
+            raise ScenarioError("batch folder not found" if not self.out.exists() else "is not a folder",
+                                file=self.out, fix="name the --out folder of `negsim batch`")
         if not self.manifest_path.exists():
             raise ScenarioError("holds no batch (no manifest.json)", file=self.out,
                                 fix="name a folder written by `negsim batch ... --out FOLDER`")
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        return read_manifest(self.manifest_path)
 
     def clean_temp(self) -> None:
         """Remove temp files a killed batch left behind (names starting with '.')."""
@@ -192,26 +220,45 @@ class BatchStore:
                "replicate": spec.replicate, "seed": spec.seed, "status": res.status,
                "error": res.error, "params": spec.params, "outcomes": res.outcomes,
                "model_s": res.model_s}
+        if spec.draw is not None:
+            row["draw"] = spec.draw
         line = json.dumps(row, default=_json_value) + "\n"
         with open(self.journal_path, "a", encoding="utf-8") as f:
             f.write(line)
             f.flush()
 
     def done_rows(self) -> dict[str, dict[str, Any]]:
-        """Journal rows by run id (the last complete line of each run wins)."""
+        """Journal rows by run id (the last complete line of each run wins).
+
+        A line cut by a kill or a full disk is not a finished run (it runs again); a complete
+        line appended to such a cut (by a batch before the journal was repaired on resume) is
+        still read."""
         rows: dict[str, dict[str, Any]] = {}
         if not self.journal_path.exists():
             return rows
-        with open(self.journal_path, encoding="utf-8") as f:
+        with open(self.journal_path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 if not line.endswith("\n"):
                     break  # a line cut by a kill: that run is not done
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                rows[row["run_id"]] = row
+                row = _journal_row(line)
+                if row is not None:
+                    rows[row["run_id"]] = row
         return rows
+
+    def repair_journal(self) -> int:
+        """Cut a torn last line (a kill or a full disk mid-append) so the next line starts
+        clean; returns the bytes removed. Called under the lock before a batch resumes."""
+        if not self.journal_path.exists():
+            return 0
+        with open(self.journal_path, "rb+") as f:
+            data = f.read()
+            keep = data.rfind(b"\n") + 1
+            if keep == len(data):
+                return 0
+            f.truncate(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        return len(data) - keep
 
     def forget(self, run_ids: Iterable[str]) -> None:
         """Drop runs from the journal (to run them again), rewriting it atomically."""
@@ -235,28 +282,123 @@ class BatchStore:
                     sweep_cols.append(k)
             if not outcome_cols and row["outcomes"]:
                 outcome_cols = list(row["outcomes"])
+        draw_cols = [DRAW_COLUMN] if any("draw" in r for r in rows.values()) else []
         records = []
         for rid in order:
             row = rows.get(rid)
             if row is None:
                 continue
             rec = {k: row[k] for k in ID_COLUMNS}
+            if draw_cols:
+                rec[DRAW_COLUMN] = row.get("draw")
             for k in sweep_cols:
                 rec[k] = row["params"].get(k)
             for k in outcome_cols:
                 v = row["outcomes"].get(k, math.nan)
                 rec[k] = math.nan if v is None else v
             records.append(rec)
-        df = pd.DataFrame.from_records(records, columns=[*ID_COLUMNS, *sweep_cols, *outcome_cols])
-        for c in ("point_id", "replicate", "seed"):
+        df = pd.DataFrame.from_records(records, columns=[*ID_COLUMNS, *draw_cols, *sweep_cols, *outcome_cols])
+        for c in ("point_id", "replicate", "seed", *draw_cols):
             df[c] = df[c].astype("int64")
         atomic_write(self.out / RUNS, lambda p: df.to_parquet(p, index=False))
         return df
 
 
+def _journal_row(line: str) -> dict[str, Any] | None:
+    """One journal line as a row, or None; salvages a complete row written after a torn one."""
+    for start in (0, line.rfind('{"run_id"')):
+        if start < 0:
+            continue
+        try:
+            row = json.loads(line[start:])
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "run_id" in row:
+            return row
+    return None
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A batch's manifest.json; damaged or not a batch manifest: a ScenarioError saying so."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "lineno", None)
+        raise ScenarioError(f"is damaged (not valid JSON: {getattr(exc, 'msg', exc)})", file=path, line=where,
+                            fix="restore it, or run the batch again into a new --out (or with "
+                                "--overwrite)") from None
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list) \
+            or not isinstance(data.get("scenarios"), dict):
+        raise ScenarioError("is not a negsim batch manifest (no runs or scenarios)", file=path,
+                            fix="name the --out folder of `negsim batch`")
+    return data
+
+
+def changed_inputs(old: dict[str, Any], plan: Plan) -> list[str]:
+    """Input files (scenario files, what they extend, case data) of scenarios in both the
+    manifest and the plan whose contents differ; a manifest without hashes of its inputs
+    (an older negsim) compares only the scenario files."""
+    changed = []
+    for name, new in plan.scenarios.items():
+        prev = old.get("scenarios", {}).get(name)
+        if not isinstance(prev, dict):
+            continue
+        if prev.get("sha256") != new.get("sha256") or prev.get("file") != new.get("file"):
+            changed.append(f"{new.get('file')} (scenario '{name}')")
+            continue
+        before, now = prev.get("inputs") or {}, new.get("inputs") or {}
+        for f in sorted(set(before) | set(now)):
+            if before and before.get(f) != now.get(f):
+                changed.append(f + (" (no longer read)" if f not in now else " (newly read)"
+                                    if f not in before else ""))
+    return changed
+
+
+def compare_plan(old: dict[str, Any], plan: Plan) -> str:
+    """``"same"``, ``"grown"`` (more replicates and/or scenarios; every run the folder holds is
+    in the plan with the same id, seed and parameters) or ``"different"``."""
+    new = json.loads(json.dumps(plan.identity(), default=_json_value))
+    fixed = [k for k in new if k not in ("scenarios", "replicates")]
+    if any(old.get(k) != new[k] for k in fixed):
+        return "different"
+    old_runs = old.get("runs", [])
+    new_runs = {r.run_id: r for r in plan.runs}
+    if not set(old.get("scenarios", {})) <= set(plan.scenarios):
+        return "different"
+    if not isinstance(old.get("replicates"), int) or old["replicates"] > plan.replicates:
+        return "different"
+    for r in old_runs:
+        spec = new_runs.get(r.get("run_id"))
+        if spec is None or spec.seed != r.get("seed") \
+                or json.loads(json.dumps(spec.params, default=_json_value)) != r.get("params"):
+            return "different"
+    return "same" if len(old_runs) == len(plan.runs) and old.get("scenarios") == new["scenarios"] else "grown"
+
+
+def read_runs_table(out: str | Path) -> pd.DataFrame:
+    """``OUT/runs.parquet``; missing or damaged, it is rebuilt from the journal when the folder
+    has one, else a ScenarioError says what is wrong."""
+    out = Path(out)
+    path = out / RUNS
+    try:
+        runs = pd.read_parquet(path)
+        if not set(ID_COLUMNS) <= set(runs.columns):
+            raise ValueError("not a negsim runs table")
+        return runs
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        store = BatchStore(out)
+        if store.journal_path.exists() and store.manifest_path.exists():
+            return store.write_runs_table()
+        if not path.exists():
+            raise ScenarioError("holds no runs.parquet", file=out,
+                                fix="name the --out folder of `negsim batch` (run or resume it first)") from None
+        raise ScenarioError(f"is damaged and cannot be rebuilt (no journal): {type(exc).__name__}",
+                            file=path, fix="run the batch again into a new --out") from None
+
+
 def load_runs(out: str | Path) -> pd.DataFrame:
     """The run table of a batch folder (``OUT/runs.parquet``)."""
-    return pd.read_parquet(Path(out) / RUNS)
+    return read_runs_table(out)
 
 
 def load_timeseries(out: str | Path, columns: list[str] | None = None,

@@ -41,7 +41,7 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ScenarioError("is a folder, not a scenario file", file=path,
                             fix="name a .toml file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is fine
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path,
                             fix="save the scenario as UTF-8 text") from None
@@ -71,6 +71,22 @@ def _rebase_world_paths(data: dict[str, Any], parent_dir: Path, child_dir: Path)
             world[key] = os.path.relpath(parent_dir / value, child_dir)
 
 
+def _anchor_default_data_paths(data: dict[str, Any]) -> None:
+    """Write the schema's default data paths into the first file of an ``extends`` chain.
+
+    A data path is relative to the folder of the file that sets it; one that no file sets is
+    the schema default relative to the chain's first file (so a scenario saved anywhere that
+    extends the library reads the library's case data, and a copied library reads its own).
+    It is never looked up anywhere else: a missing file is an error, not a silent fallback.
+    """
+    world = data.setdefault("world", {})
+    if not isinstance(world, dict):
+        return  # the schema reports the wrong type
+    for key, f in WorldParams.model_fields.items():
+        if key.endswith("_file") and isinstance(f.default, str):
+            world.setdefault(key, f.default)
+
+
 def _resolve_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
     path = path.resolve()
     if path in seen:
@@ -83,6 +99,7 @@ def _resolve_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     data, text = _read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
+        _anchor_default_data_paths(data)
         return data, [path]
     line = find_line(text, ("extends",))
     if not isinstance(parent, str):
@@ -263,7 +280,7 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     data, chain = _resolve_chain(p)
     data.setdefault("name", p.stem)
-    text = p.read_text(encoding="utf-8")
+    text = p.read_text(encoding="utf-8-sig")
     sc = validate_data(data, file=p, text=text)
     object.__setattr__(sc, "_source", p.resolve())
     return sc
@@ -275,19 +292,18 @@ def scenario_source(sc: Scenario) -> Path | None:
 
 
 def resolve_path(sc: Scenario, rel: str) -> Path:
-    """Resolve a data path relative to the scenario file's folder (or scenarios/ by default).
-
-    A path left at its schema default that does not exist there names the project's case data
-    (``scenarios/data/...``), so a scenario saved anywhere can extend the library.
-    """
+    """Resolve a data path relative to the scenario file's folder (scenarios/ for a scenario
+    built in code). The loader has already made inherited and default paths relative to it
+    (:func:`_anchor_default_data_paths`); nothing falls back to another copy of the data."""
     src = scenario_source(sc)
     base = src.parent if src is not None else default_scenarios_dir()
-    path = (base / rel).resolve()
-    defaults = {f.default for f in WorldParams.model_fields.values() if isinstance(f.default, str)}
-    if not path.exists() and rel in defaults:
-        # A default data path names the project's own case data, wherever the scenario lives.
-        path = (default_scenarios_dir() / rel).resolve()
-    return path
+    return (base / rel).resolve()
+
+
+def case_files(sc: Scenario) -> dict[str, Path]:
+    """The case data files a scenario reads (``[world]`` ``*_file`` fields), resolved."""
+    return {k: resolve_path(sc, v) for k, v in sc.world.model_dump().items()
+            if k.endswith("_file") and isinstance(v, str)}
 
 
 def default_scenarios_dir() -> Path:

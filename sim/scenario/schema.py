@@ -335,7 +335,9 @@ class Intervention(Group):
     """A timed change: at ``day`` (or ``delay_hours`` after an ``after`` event).
 
     ``set`` maps dotted parameter paths ("borders.jordan_open") to values; with ``until_day``
-    the old values come back then (a window, e.g. a ceasefire from day 12 to 14).
+    the change is undone then (a window, e.g. a ceasefire from day 12 to 14): the parameter
+    returns to the value of the latest intervention still in force on it, else to the
+    scenario's own value, so overlapping windows stack.
     ``action`` targets places named in the case data: ``ceasefire`` (no strikes or assaults on
     ``towns`` until ``until_day``), ``handover`` (``towns`` are handed over to the regime by a
     deal imposed on them), ``open_border`` (the border at ``zone`` opens, until ``until_day``).

@@ -17,13 +17,13 @@ so per-tick work never touches geometry.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from sim.errors import ScenarioError
+from sim.world.schema import BorderRow, SubdistrictRow, TownRow, ZoneRow, check_total_population, read_table
 
 TOWN_COLUMNS = ("town_id", "name", "lat", "lon", "governorate", "subdistrict", "population",
                 "controller", "faction", "strategic")
@@ -94,47 +94,12 @@ class World:
                             np.float64(self.zone_lon[zone]))
 
 
-def _read_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
-    if not path.exists():
-        raise ScenarioError(f"{what} file not found", file=path,
-                            fix="check the path in the scenario's [world] table")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
-        missing = [c for c in required if c not in cols]
-        if missing:
-            raise ScenarioError(f"missing column(s): {', '.join(missing)}", file=path,
-                                field=missing[0],
-                                fix=f"the {what} file needs columns: {', '.join(required)}")
-        rows = list(reader)
-    if not rows:
-        raise ScenarioError(f"the {what} file has no rows", file=path)
-    return rows
-
-
-def _num(row: dict[str, str], col: str, path: Path, line: int, *, lo: float | None = None,
-         hi: float | None = None) -> float:
-    raw = (row.get(col) or "").strip()
-    try:
-        v = float(raw)
-    except ValueError:
-        raise ScenarioError(f"not a number: {raw!r}", file=path, field=col, line=line,
-                            fix="write a plain number") from None
-    if not np.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
-        rng = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-        raise ScenarioError(f"value {raw} out of range {rng}", file=path, field=col, line=line,
-                            fix="populations and areas must be non-negative; lat/lon in degrees")
-    return v
-
-
 def _border_distances(path: Path, lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
     """Distance (km) from each town to each border polyline (densified every ~0.5 km)."""
-    rows = _read_csv(path, ("border", "seq", "lat", "lon"), "borders")
     lines: dict[str, list[tuple[float, float, float]]] = {}
-    for i, r in enumerate(rows, start=2):
-        lines.setdefault(r["border"], []).append(
-            (_num(r, "seq", path, i), _num(r, "lat", path, i, lo=-90, hi=90),
-             _num(r, "lon", path, i, lo=-180, hi=180)))
+    for b in read_table(path, BorderRow, "borders"):
+        assert isinstance(b, BorderRow)
+        lines.setdefault(b.border, []).append((b.seq, b.lat, b.lon))
     out: dict[str, np.ndarray] = {}
     for name, pts in lines.items():
         pts.sort()
@@ -154,44 +119,26 @@ def _border_distances(path: Path, lat: np.ndarray, lon: np.ndarray) -> dict[str,
 
 def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
                faction_names: set[str], borders_file: Path | None = None) -> World:
-    """Load and validate the case tables; raise ScenarioError naming file, row and column."""
-    rows = _read_csv(towns_file, TOWN_COLUMNS, "towns")
-    seen: dict[str, int] = {}
-    lat, lon, pop = [], [], []
+    """Load and validate the case tables; raise ScenarioError naming file, row and column.
+
+    Each table is checked against its row schema (:mod:`sim.world.schema`); the checks across
+    tables (a town's sub-district and faction exist) are made here.
+    """
+    rows = [r for r in read_table(towns_file, TownRow, "towns", check=check_total_population)
+            if isinstance(r, TownRow)]
     for i, r in enumerate(rows, start=2):  # line 1 is the header
-        tid = (r["town_id"] or "").strip()
-        if not tid:
-            raise ScenarioError("empty town_id", file=towns_file, field="town_id", line=i)
-        if tid in seen:
-            raise ScenarioError(f"duplicate town '{tid}' (also on line {seen[tid]})",
-                                file=towns_file, field="town_id", line=i,
-                                fix="each town appears once")
-        seen[tid] = i
-        lat.append(_num(r, "lat", towns_file, i, lo=-90, hi=90))
-        lon.append(_num(r, "lon", towns_file, i, lo=-180, hi=180))
-        p = _num(r, "population", towns_file, i, lo=0)
-        if p != int(p):
-            raise ScenarioError(f"population must be a whole number of persons, got {p}",
-                                file=towns_file, field="population", line=i)
-        pop.append(int(p))
-        if r["controller"] not in CONTROLLERS0:
-            raise ScenarioError(f"controller {r['controller']!r} not allowed", file=towns_file,
-                                field="controller", line=i, fix="use 'rebel' or 'regime'")
-        if r["strategic"] not in STRATEGIC:
-            raise ScenarioError(f"strategic {r['strategic']!r} not allowed", file=towns_file,
-                                field="strategic", line=i, fix=f"use one of {', '.join(STRATEGIC)}")
-        fac = r["faction"]
-        if r["controller"] == "rebel" and fac not in faction_names:
-            raise ScenarioError(f"faction {fac!r} is not defined in the scenario",
+        if r.controller == "rebel" and r.faction not in faction_names:
+            raise ScenarioError(f"faction {r.faction!r} is not defined in the scenario",
                                 file=towns_file, field="faction", line=i,
                                 fix=f"use one of {', '.join(sorted(faction_names))} "
                                     "or add a [[factions]] entry")
+    lat = [r.lat for r in rows]
+    lon = [r.lon for r in rows]
+    pop = [r.population for r in rows]
 
-    srows = _read_csv(subdistricts_file, ("subdistrict", "area_km2"), "sub-districts")
-    sub_area: dict[str, float] = {}
-    for i, r in enumerate(srows, start=2):
-        sub_area[r["subdistrict"]] = _num(r, "area_km2", subdistricts_file, i, lo=0)
-    subs = [r["subdistrict"] for r in rows]
+    sub_area = {r.subdistrict: r.area_km2 for r in read_table(
+        subdistricts_file, SubdistrictRow, "sub-districts") if isinstance(r, SubdistrictRow)}
+    subs = [r.subdistrict for r in rows]
     for i, s in enumerate(subs, start=2):
         if s not in sub_area:
             raise ScenarioError(f"sub-district {s!r} is not in {subdistricts_file.name}",
@@ -202,14 +149,16 @@ def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
         counts[s] = counts.get(s, 0) + 1
     area = np.array([sub_area[s] / counts[s] for s in subs], dtype=np.float64)
 
-    zrows = _read_csv(zones_file, ("zone", "lat", "lon"), "zones")
     zlat: dict[str, float] = {}
     zlon: dict[str, float] = {}
-    for i, r in enumerate(zrows, start=2):
-        if (r.get("lat") or "").strip() == "":
+    for i, z in enumerate(read_table(zones_file, ZoneRow, "zones"), start=2):
+        assert isinstance(z, ZoneRow)
+        if z.lat is None and z.lon is None:
             continue
-        zlat[r["zone"]] = _num(r, "lat", zones_file, i, lo=-90, hi=90)
-        zlon[r["zone"]] = _num(r, "lon", zones_file, i, lo=-180, hi=180)
+        if z.lat is None or z.lon is None:
+            raise ScenarioError("give both lat and lon, or neither", file=zones_file, line=i,
+                                field="lat" if z.lat is None else "lon")
+        zlat[z.zone], zlon[z.zone] = z.lat, z.lon
     for z in ("jordan_border", "golan_frontier"):
         if z not in zlat:
             raise ScenarioError(f"zone {z!r} missing (with lat/lon)", file=zones_file,
@@ -218,15 +167,15 @@ def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
     la, lo_ = np.array(lat), np.array(lon)
     dist = haversine_km(la[:, None], lo_[:, None], la[None, :], lo_[None, :])
     return World(
-        town_id=tuple(r["town_id"].strip() for r in rows),
-        name=tuple(r["name"] for r in rows),
+        town_id=tuple(r.town_id for r in rows),
+        name=tuple(r.name for r in rows),
         lat=la, lon=lo_,
-        governorate=tuple(r["governorate"] for r in rows),
+        governorate=tuple(r.governorate for r in rows),
         subdistrict=tuple(subs),
         population=np.array(pop, dtype=np.int64),
-        rebel0=np.array([r["controller"] == "rebel" for r in rows]),
-        faction=tuple(r["faction"] if r["controller"] == "rebel" else "regime" for r in rows),
-        strategic=tuple(r["strategic"] for r in rows),
+        rebel0=np.array([r.controller == "rebel" for r in rows]),
+        faction=tuple(r.faction if r.controller == "rebel" else "regime" for r in rows),
+        strategic=tuple(r.strategic for r in rows),
         area_km2=area,
         dist_km=dist,
         border_km=_border_distances(borders_file, la, lo_) if borders_file else {},
