@@ -298,7 +298,6 @@ FIXED_IN_CALIBRATION: dict[str, str] = {
     "reconciliation.w_strikes": "relative to theta_mean (as w_front)",
     "reconciliation.w_neigh": "relative to theta_mean (as w_front)",
     "reconciliation.w_bloc": "relative to theta_mean (as w_front)",
-    "flight.b_strike": "one displacement figure: flight.b_front and returns.rate stay free",
 }
 
 
