@@ -180,16 +180,28 @@ class _Simulator:
     population_scale: float | None
     reps: int = 1
     horizon_days: float | None = None
+    #: the free parameters' prior ranges: pyabc samples each in the unit interval (see run_abc)
+    free: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __call__(self, pars: Mapping[str, float]) -> dict[str, float]:
         seeds = [int(s) for s in np.random.randint(0, 2**31 - 1, size=self.reps)]
         _release_rng()  # the job's random draws are done: other threads of a worker may go on
-        params = {_path(k): float(v) for k, v in pars.items()}
+        params = from_unit({_path(k): float(v) for k, v in pars.items()}, self.free)
         runs = [run_one(self.scenario_path, params, s, self.population_scale,
                         horizon_days=self.horizon_days, targets=self.targets)[0] for s in seeds]
         out = median_outcomes(runs, self.targets) if self.reps > 1 else runs[0]
         e = errors(out, self.targets)
         return {"d": distance(out, self.targets), **{f"e_{k}": v for k, v in e.items()}}
+
+
+def from_unit(u: Mapping[str, float], free: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """Parameter values from their positions in the unit interval of their prior ranges.
+
+    The ABC samples every free parameter on [0, 1] (a uniform prior there is the uniform prior on
+    [lo, hi]): pyabc's multivariate normal transition and its density ratios then work on
+    comparable scales (parameters span 1e-4 to 1e2 in their own units, which made the kernel's
+    densities underflow and the importance weights NaN with 25 free parameters)."""
+    return {p: free[p][0] + float(x) * (free[p][1] - free[p][0]) for p, x in u.items()}
 
 
 def _abc_distance(x: Mapping[str, Any], x0: Mapping[str, Any]) -> float:
@@ -367,8 +379,9 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(seed)
-    prior = pyabc.Distribution(**{_key(k): pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in free.items()})
-    sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, k, horizon_days)
+    prior = pyabc.Distribution(**{_key(k): pyabc.RV("uniform", 0.0, 1.0) for k in free})
+    sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, k, horizon_days,
+                     dict(free))
     if executor is None:
         from sim.batch.executors import SerialExecutor
 
@@ -395,6 +408,8 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
             df, w = h.get_distribution(m=0, t=t)
             d = h.get_weighted_distances(t=t)
             df = df.rename(columns={c: _path(c) for c in df.columns})
+            for p, (lo, hi) in free.items():  # from the unit interval to the parameter's units
+                df[p] = lo + df[p] * (hi - lo)
             df["weight"] = w
             df["distance"] = d["distance"].to_numpy()
             df.insert(0, "generation", t)
