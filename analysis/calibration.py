@@ -194,6 +194,28 @@ class _Simulator:
         return {"d": distance(out, self.targets), **{f"e_{k}": v for k, v in e.items()}}
 
 
+def _scale_free_transition() -> Any:
+    """pyabc's Gaussian kernel transition with its density divided by its peak value.
+
+    A particle's importance weight is its prior density over the kernel density; a constant
+    factor common to a whole generation changes no normalised weight. But in 17 dimensions the
+    kernel's normalised density reaches 1e30 and more as the population contracts, and the
+    weights under- and overflowed to NaN; divided by its peak (a constant per generation) the
+    density stays within [0, 1] per particle."""
+    import pyabc
+
+    class ScaleFreeTransition(pyabc.MultivariateNormalTransition):  # type: ignore[misc]
+        def fit(self, X: Any, w: np.ndarray) -> None:
+            super().fit(X, w)
+            self._log_peak = float(self.normal.logpdf(np.zeros(self.cov.shape[0])))
+
+        def _pdf_single(self, x: np.ndarray) -> float:
+            dens = np.exp(np.atleast_1d(self.normal.logpdf(x - self._X_arr)) - self._log_peak)
+            return float((dens * self.w).sum())
+
+    return ScaleFreeTransition()
+
+
 def from_unit(u: Mapping[str, float], free: Mapping[str, tuple[float, float]]) -> dict[str, float]:
     """Parameter values from their positions in the unit interval of their prior ranges.
 
@@ -399,6 +421,7 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
         executor = SerialExecutor()
     sampler = _make_sampler(executor, seed, progress, k, in_flight)
     abc = pyabc.ABCSMC(sim, prior, _abc_distance, population_size=pop, sampler=sampler,
+                       transitions=_scale_free_transition(),
                        eps=pyabc.epsilon.QuantileEpsilon(initial_epsilon=np.inf, alpha=0.5, weighted=False))
     tmp = Path(tempfile.mkdtemp(prefix="negsim-abc-", dir=work_dir))
     try:
