@@ -194,6 +194,11 @@ class _Simulator:
         return {"d": distance(out, self.targets), **{f"e_{k}": v for k, v in e.items()}}
 
 
+#: Floor of the ABC kernel's standard deviation, in units of a free parameter's prior range
+#: (the ABC samples each on [0, 1]): 0.5% of the range.
+KERNEL_MIN_SD = 0.005
+
+
 def _scale_free_transition() -> Any:
     """pyabc's Gaussian kernel transition with its density divided by its peak value.
 
@@ -201,12 +206,18 @@ def _scale_free_transition() -> Any:
     factor common to a whole generation changes no normalised weight. But in 17 dimensions the
     kernel's normalised density reaches 1e30 and more as the population contracts, and the
     weights under- and overflowed to NaN; divided by its peak (a constant per generation) the
-    density stays within [0, 1] per particle."""
+    density stays within [0, 1] per particle. The kernel's covariance also gets a floor of
+    ``KERNEL_MIN_SD`` (in units of each prior's range) on its diagonal: a generation whose weights
+    concentrate on a few particles otherwise gives a singular covariance, under which a proposal
+    off its support has density 0 and an infinite weight."""
     import pyabc
+    import scipy.stats as st
 
     class ScaleFreeTransition(pyabc.MultivariateNormalTransition):  # type: ignore[misc]
         def fit(self, X: Any, w: np.ndarray) -> None:
             super().fit(X, w)
+            self.cov = self.cov + np.eye(self.cov.shape[0]) * KERNEL_MIN_SD ** 2
+            self.normal = st.multivariate_normal(cov=self.cov)
             self._log_peak = float(self.normal.logpdf(np.zeros(self.cov.shape[0])))
 
         def _pdf_single(self, x: np.ndarray) -> float:
@@ -431,7 +442,12 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
             before = abc.history.max_t
             # a generation runs at most `left` simulations (max_eval = pop / min_acceptance_rate);
             # one that cannot fill its population within them stops the ABC
-            abc.run(max_nr_populations=1, min_acceptance_rate=min(1.0, pop / left))
+            try:
+                abc.run(max_nr_populations=1, min_acceptance_rate=min(1.0, pop / left))
+            except AssertionError as exc:  # pyabc: a generation's importance weights degenerated
+                print(f"negsim calibrate: the ABC stops after generation {before}: {exc}",
+                      file=sys.stderr)
+                break
             if abc.history.max_t == before:
                 break
         used = sampler.jobs_used * k

@@ -13,7 +13,10 @@ $N plot curves batches/library --to docs/figures/curves_displaced_total \
    --scenarios baseline,intensified_bombing,restrained_bombing,phased_and_passage,ceasefire_enforced
 $N plot zones batches/library --to docs/figures/zones
 $N plot compare batches/library --to docs/figures/compare
-$N --quiet run scenarios/baseline.toml --seed 1 --out runs/b1
+# the forecast: the calibrated baseline against the record to 5 July 2018, and what followed
+$N --quiet batch scenarios/baseline.toml --replicates 20 --seed 2018 --workers 2 --out batches/forecast --overwrite
+$N plot forecast batches/forecast --to docs/figures/forecast
+$N --quiet run scenarios/baseline.toml --seed 1 --out runs/b1 --overwrite
 $N plot map runs/b1 --day 16 --to docs/figures/map_day16
 $N plot timeline runs/b1 --to docs/figures/timeline
 $N --quiet sensitivity scenarios/baseline.toml --method morris --samples 3 --workers 2 \
