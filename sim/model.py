@@ -42,7 +42,7 @@ TIMESERIES_COLUMNS = (
     "civilian_deaths_cum", "strike_deaths_cum", "exposure_deaths_cum", "alive", "at_home",
     "towns_reconciled", "towns_captured", "towns_rebel", "towns_negotiating",
     "regime_share_area", "area_handed_over_km2_cum", "bombardment_intensity", "strikes",
-    "negotiation_state", "collapses", "corridors_open",
+    "negotiation_state", "collapses", "corridors_open", "localities_settled",
 )
 EVENT_COLUMNS = ("time", "day", "kind", "actor", "target", "detail")
 
@@ -435,6 +435,10 @@ class NegotiationModel(mesa.Model):
             "negotiation_state": self.talks.state.value,
             "collapses": self.talks.collapses,
             "corridors_open": int(self.params.regime.corridors_open),
+            # census localities of the towns that have fallen back to the regime (the article's
+            # "towns": villages and towns, of which each model town stands for several)
+            "localities_settled": int(self.world.localities[
+                territory.regime_side(ctl) & self.world.rebel0].sum()),
         }
         for col, mask in self.region_columns.items():
             row[col] = territory.regime_share_area(ctl[mask], self.world.area_km2[mask])

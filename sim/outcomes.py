@@ -121,8 +121,11 @@ def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
                                     key=lambda d: math.inf if math.isnan(d) else d)
     out["first_offer_day"] = first_day(events, "local_offer")
     out["first_local_deal_day"] = first_day(events, "local_deal")
-    out["thirty_towns_day"] = first_true_day(
-        ts, ts["towns_reconciled"] + ts["towns_captured"] > THIRTY_TOWNS)
+    # "more than 30 towns": census localities (the article's villages and towns), not model towns
+    out["thirty_towns_day"] = first_true_day(ts, ts["localities_settled"] > THIRTY_TOWNS)
+    out["localities_settled_day15"] = value_at(ts, "localities_settled", 15.0)
+    out["localities_settled_at_collapse"] = (value_at(ts, "localities_settled", collapse)
+                                             if not math.isnan(collapse) else math.nan)
     return out
 
 
@@ -145,6 +148,7 @@ OUTCOME_DAY: dict[str, float] = {
     "start_day": 0.0, "crossed_day16": ARTICLE_DAY, "displaced_day16": ARTICLE_DAY,
     "deaths_day16": ARTICLE_DAY, "deaths_day60": 60.0, "jordan_border_day16": ARTICLE_DAY,
     "golan_day16": ARTICLE_DAY, "towns_reconciled_day15": 15.0, "regime_share_day16": ARTICLE_DAY,
+    "localities_settled_day15": 15.0,
 }
 #: ... the day of an event needs the run to reach the latest day a target allows for it ...
 EVENT_DAY_OUTCOMES: tuple[str, ...] = (
@@ -156,7 +160,8 @@ EVENT_DAY_OUTCOMES: tuple[str, ...] = (
 #: to reach that many days past the latest collapse or resumption day a target allows (the
 #: resumption comes up to 2 days after the collapse, then 24 hours of strikes are counted) ...
 AFTER_TALKS_DAYS: dict[str, float] = {
-    "towns_settled_at_collapse": 0.0, "blitz_max_town_deaths": 1.0, "blitz_intensity_ratio": 1.0,
+    "towns_settled_at_collapse": 0.0, "localities_settled_at_collapse": 0.0,
+    "blitz_max_town_deaths": 1.0, "blitz_intensity_ratio": 1.0,
     "towns_settled_24h_after_collapse": 1.0, "area_handed_over_48h_after_collapse": 2.0,
     "resume_delay_h": 2.0, "strikes_after_resume_ratio": 3.0,
 }
@@ -173,4 +178,5 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "area_handed_over_48h_after_collapse", "blitz_intensity_ratio", "nasib_taken_day",
     "towns_settled_24h_after_collapse", "strikes_after_resume_ratio", "jordan_border_since_day",
     "corridors_open_day", "first_offer_day", "first_local_deal_day", "thirty_towns_day",
+    "localities_settled_day15", "localities_settled_at_collapse",
 )

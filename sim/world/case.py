@@ -58,6 +58,7 @@ class World:
     faction: tuple[str, ...]        # faction id or "regime"
     strategic: tuple[str, ...]
     area_km2: np.ndarray            # the town's share of its sub-district's area
+    localities: np.ndarray          # census localities the town stands for (int64)
     dist_km: np.ndarray             # town x town great-circle distances
     border_km: dict[str, np.ndarray] = field(default_factory=dict)  # town -> border line
     zone_lat: dict[str, float] = field(default_factory=dict)
@@ -177,6 +178,7 @@ def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
         faction=tuple(r.faction if r.controller == "rebel" else "regime" for r in rows),
         strategic=tuple(r.strategic for r in rows),
         area_km2=area,
+        localities=np.array([r.localities for r in rows], dtype=np.int64),
         dist_km=dist,
         border_km=_border_distances(borders_file, la, lo_) if borders_file else {},
         zone_lat=zlat, zone_lon=zlon,

@@ -92,6 +92,8 @@ class TownRow(Row):
     controller: Literal["rebel", "regime"]
     faction: Text
     strategic: Literal["none", "border_crossing", "provincial_capital", "border_post"]
+    #: census localities (villages, towns) the model town stands for; 1 if the table has no column
+    localities: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=10_000)] = 1
 
 
 class SubdistrictRow(Row):
