@@ -1146,7 +1146,8 @@ def print_localities(towns: list[Town], counts: dict[str, LocalityCount]) -> Non
               f"rebel-held {sum(t.localities for t in here if t.controller == 'rebel')}")
     east = [t for t in towns if t.governorate == "Daraa" and t.controller == "rebel" and t.lon > 36.2]
     print(f"localities of rebel-held Daraa towns east of lon 36.2: "
-          f"{sum(t.localities for t in east)} in {len(east)} model towns")
+          f"{sum(t.localities for t in east)} in {sum(t.method != 'facility' for t in east)} "
+          f"settlements (and {sum(t.method == 'facility' for t in east)} facility)")
 
 
 def count_rebel_localities(places: list[dict[str, Any]]) -> int:
