@@ -39,6 +39,15 @@ unsourced towns). Then one factor scales everything so that the rebel-held local
 rebel-held south, June 2018), rounded to integers by largest remainder. The Nasib/Jaber
 border crossing is a facility, not a settlement: its population is fixed at 0. The script
 prints the population by region (east/centre/west Daraa, Quneitra, Yarmouk basin).
+
+Localities (the unit of news reports' "towns that agreed to settle"): each row's `localities`
+is the number of CBS 2004 census localities it stands for. A sub-district's count is sourced
+(LOCALITY_COUNTS_2004) or imputed (subdistrict_localities: localities per km2 of the sourced
+sub-districts of the same governorate; for Quneitra, none sourced, its governorate total
+shared by area); every settlement counts 1 and its sub-district's other localities are shared
+among its settlements by population (assign_localities); the crossing counts 0. The counts
+and sources also go to subdistricts.csv (`localities`, `localities_source`); the occupied
+Golan and Masaada have no model town and are not counted.
 """
 
 from __future__ import annotations
@@ -455,6 +464,62 @@ SUBDISTRICT_SEATS: set[str] = {
 CAPITAL_ROWS: set[str] = {"daraa_al_balad", "daraa_al_mahatta", "al_qunaytirah", "baath_city"}
 
 # --------------------------------------------------------------------------------------
+# HAND-ENTERED: number of census localities (cities, towns and villages as the CBS 2004
+# census lists them, one row each; no separate farms/hamlets are listed by these pages) in
+# each sub-district polygon, for the `localities` column (see assign_localities). Keyed by
+# the geoBoundaries/OCHA polygon name, taken to be the CBS nahiya of the same seat.
+# Value: (count, source: page title, URL and the words that give the count).
+# --------------------------------------------------------------------------------------
+LOCALITY_COUNTS_2004: dict[str, tuple[int, str]] = {
+    "Dar'a": (8, f"{WIKI} 'Daraa': the nahiyah 'contains eight localities with a collective "
+                 "population of 146,481' http://en.wikipedia.org/wiki/Daraa"),
+    "Busra Esh-Sham": (9, f"{WIKI} 'Bosra': nahiyah of 9 localities, 33,839 in 2004, copy at "
+                          "http://theinfolist.com/php/SummaryGet.php?FindGo=Bosra"),
+    "Mseifra": (4, f"{WIKI} 'Al-Musayfirah': nahiyah 'consisting of four localities with a "
+                   "collective population of 32,473' https://en.wikipedia.org/wiki/Al-Musayfirah"),
+    "Da'el": (2, f"{WIKI} 'Da'el': the nahiyah holds Da'el and Abtaa (Ibta') only, 43,691, copy "
+                 "at https://hessslslslsls.azureedge.net/wiki/Da%27il"),
+    "Hrak": (6, f"{WIKI} 'Al-Hirak, Daraa': nahiyah of 6 localities, 40,979 in 2004 "
+                "https://en.wikipedia.org/wiki/Al-Hirak,_Daraa"),
+    "Tassil": (3, f"{WIKI} 'Tasil': nahiyah of 3 localities, 17,778 in 2004, copy at "
+                  "https://zims-en.kiwix.campusafrica.gos.orange.com/wikipedia_en_all_nopic/A/"
+                  "Tasil"),
+    "Mzeireb": (9, f"{WIKI} 'Muzayrib': nahiyah of 9 localities, 72,625 in 2004 "
+                   "https://en.wikipedia.org/wiki/Muzayrib"),
+    "Ash-Shajara": (17, f"{WIKI} 'Al-Shajara, Syria': the nahiyah 'consisted of 17 localities "
+                        "with a combined population of 34,206 in 2004' "
+                        "https://en.wikipedia.org/wiki/Al-Shajara,_Syria?oldid=676279358 "
+                        "(Wikipedia (ar) 'ناحية الشجرة' lists 16 of them by name)"),
+    "Izra'": (21, "Wikipedia (hy) (CC BY-SA) 'Իզրաայի շրջան' (Izra' nahiya, 56,760 in 2004): "
+                  "'Ներառում է 21 գյուղ և ավան' (includes 21 villages and towns) "
+                  "https://hy.wikipedia.org/wiki/%D4%BB%D5%A6%D6%80%D5%A1%D5%A1%D5%B5%D5%AB_"
+                  "%D5%B7%D6%80%D5%BB%D5%A1%D5%B6"),
+    "Jasim": (2, f"{WIKI} 'Jasim': 'a nahiyah (\"subdistrict\") consisting of two localities "
+                 "with a combined population of 39,624' https://en.wikipedia.org/wiki/Jasim"),
+    "Ghabagheb": (13, f"{WIKI} 'Ghabaghib': the nahiyah 'consists of thirteen villages with a "
+                      "combined population of 45,793', copy at https://gateway.ipfs.io/ipfs/"
+                      "QmXoypizjW3WknFiJnKLwHCnL72vedxjQkDDP1mXWo6uco/wiki/Ghabaghib.html"),
+}
+
+# Governorate totals of localities, used to impute where no sub-district count of that
+# governorate could be found (Quneitra). Value: (count, source). "More than 40" is taken as
+# 41, the least count it allows, for the part of the governorate outside the occupied Golan.
+GOVERNORATE_LOCALITIES: dict[str, tuple[int, str]] = {
+    "Quneitra": (41, f"{WIKI} 'Golan Heights', section 'Syrian villages': 'East of the 1973 "
+                     "ceasefire line, in the Syrian controlled part of the Golan Heights, an area "
+                     "of 600 km², are more than 40 Syrian towns and villages', copy at "
+                     "https://liquisearch.com/golan_heights/syrian_villages"),
+}
+
+# Sub-districts whose localities the model does not count: occupied since 1967, outside the
+# offensive, and no model town stands for them (Masaada's polygon lies 99% inside 'Golan').
+NOT_COUNTED_SUBDISTRICTS: dict[str, str] = {
+    "Golan": "Golan: Israeli-occupied Golan; no model town",
+    "Masaada": ("Masaada: Mas'ade/Majdal Shams area, 99% inside the occupied 'Golan' polygon; "
+                "no model town"),
+}
+
+# --------------------------------------------------------------------------------------
 # HAND-ENTERED: border polylines (lat, lon), ordered.
 # --------------------------------------------------------------------------------------
 BORDERS: dict[str, Any] = {
@@ -569,6 +634,8 @@ class Town:
     pop_year: str = ""
     pop_source: str = ""
     population: int = 0
+    localities: int = 0  # census localities this row stands for (assign_localities)
+    loc_source: str = ""
 
 
 def load_subdistricts() -> list[SubDistrict]:
@@ -812,6 +879,111 @@ def assign_population(towns: list[Town]) -> dict[str, float]:
     return {"factor": factor, **stats}
 
 
+@dataclass
+class LocalityCount:
+    """Census localities of one sub-district: count (None if not counted), kind, and why."""
+
+    count: int | None
+    kind: str  # sourced | imputed | not_counted
+    note: str
+
+
+def free_km2(subs: list[SubDistrict]) -> dict[str, float]:
+    """Area of each sub-district outside the occupied 'Golan' polygon (geodesic, km2, 0.1)."""
+    golan = [s.geom for s in subs if s.occupied]
+    out: dict[str, float] = {}
+    for s in subs:
+        geom = s.geom
+        for g in golan:
+            geom = geom.difference(g)
+        out[s.name] = 0.0 if s.occupied else round(geodesic_km2(geom), 1)
+    return out
+
+
+def round_half_up(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+def subdistrict_localities(subs: list[SubDistrict], towns: list[Town]) -> dict[str, LocalityCount]:
+    """Census localities per sub-district: sourced, imputed or not counted (ATTRIBUTION.md).
+
+    Sourced: LOCALITY_COUNTS_2004. Imputed, in a governorate with sourced sub-districts: the
+    sub-district's area outside the occupied Golan times the sourced ones' localities per
+    km2, rounded half up. Imputed, in a governorate with none (Quneitra): its total
+    (GOVERNORATE_LOCALITIES) shared among the counted sub-districts by that area, largest
+    remainder. Either way a count is raised, if need be, to the number of model settlements
+    in the sub-district, each of which is a census locality.
+    """
+    km2 = free_km2(subs)
+    settlements = {s.name: sum(t.subdistrict == s.name and t.method != "facility" for t in towns)
+                   for s in subs}
+    out: dict[str, LocalityCount] = {}
+    for s in subs:
+        if s.name in NOT_COUNTED_SUBDISTRICTS:
+            out[s.name] = LocalityCount(None, "not_counted", NOT_COUNTED_SUBDISTRICTS[s.name])
+        elif s.name in LOCALITY_COUNTS_2004:
+            n, src = LOCALITY_COUNTS_2004[s.name]
+            out[s.name] = LocalityCount(n, "sourced", f"{s.name}: {n} CBS 2004 localities ({src})")
+    for gov in sorted({s.governorate for s in subs}):
+        todo = [s for s in subs if s.governorate == gov and s.name not in out]
+        if not todo:
+            continue
+        done = [s for s in subs if s.governorate == gov and out.get(s.name)
+                and out[s.name].kind == "sourced"]
+        if done:
+            n_done = sum(out[s.name].count or 0 for s in done)
+            a_done = sum(km2[s.name] for s in done)
+            rate = n_done / a_done
+            for s in todo:
+                x = km2[s.name] * rate
+                n = max(round_half_up(x), settlements[s.name])
+                out[s.name] = LocalityCount(n, "imputed", (
+                    f"{s.name}: {km2[s.name]:,.1f} km2 outside the occupied Golan x {rate:.5f} "
+                    f"localities/km2 ({n_done} localities over {a_done:,.1f} km2 in the "
+                    f"{len(done)} sourced {gov} sub-districts) = {x:.2f} -> {n}"
+                    + (f" (raised to its {n} model settlements)" if n > round_half_up(x) else "")))
+        else:
+            total, src = GOVERNORATE_LOCALITIES[gov]
+            area = sum(km2[s.name] for s in todo)
+            shares = largest_remainder([km2[s.name] for s in todo], total)
+            for s, share in zip(todo, shares, strict=True):
+                n = max(share, settlements[s.name])
+                out[s.name] = LocalityCount(n, "imputed", (
+                    f"{s.name}: {gov} Governorate's {total} localities ({src}) shared by area "
+                    f"outside the occupied Golan, {km2[s.name]:,.1f} of {area:,.1f} km2 = "
+                    f"{total * km2[s.name] / area:.2f} -> {share} (largest remainder)"
+                    + (f", raised to its {n} model settlements" if n > share else "")))
+    return {s.name: out[s.name] for s in subs}
+
+
+def assign_localities(towns: list[Town], counts: dict[str, LocalityCount]) -> None:
+    """Census localities each row stands for (`localities`), summing to its sub-district's.
+
+    Every settlement is a census locality itself (1); the sub-district's other localities
+    (its count minus its settlements) are shared among its settlements, rebel- and
+    regime-held alike, in proportion to `population_basis`, by largest remainder. The
+    Nasib/Jaber crossing is a facility: 0. Daraa city's two rows count 1 each.
+    """
+    for t in towns:
+        if t.method == "facility":
+            t.localities, t.loc_source = 0, "facility: a border crossing, not a locality"
+    for sd, c in counts.items():
+        rows = [t for t in towns if t.subdistrict == sd and t.method != "facility"]
+        if not rows:
+            continue
+        if c.count is None:
+            raise SystemExit(f"{sd}: model towns {[t.town_id for t in rows]} but not counted")
+        others = c.count - len(rows)
+        if others < 0:
+            raise SystemExit(f"{sd}: {len(rows)} model settlements but {c.count} localities")
+        shares = largest_remainder([t.basis for t in rows], others)
+        for t, extra in zip(rows, shares, strict=True):
+            t.localities = 1 + extra
+            t.loc_source = (
+                f"{c.kind}: {c.note}; its {len(rows)} model settlements each stand for "
+                f"themselves and a population_basis share of the {others} others -> 1 + {extra}")
+
+
 REGIONS = (
     "Daraa east (lon > 36.2)",
     "Daraa city and centre (36.08 < lon <= 36.2)",
@@ -852,7 +1024,9 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
         w.writerows(rows)
 
 
-def write_subdistricts(subs: list[SubDistrict]) -> dict[str, float]:
+def write_subdistricts(
+    subs: list[SubDistrict], counts: dict[str, LocalityCount]
+) -> dict[str, float]:
     rows: list[list[Any]] = []
     features: list[dict[str, Any]] = []
     totals: dict[str, float] = {}
@@ -860,8 +1034,10 @@ def write_subdistricts(subs: list[SubDistrict]) -> dict[str, float]:
         km2 = round(geodesic_km2(s.geom), 1)
         key = f"{s.governorate}{' (occupied)' if s.occupied else ''}"
         totals[key] = totals.get(key, 0.0) + km2
+        c = counts[s.name]
         rows.append(
-            [s.name, s.governorate, f"{km2:.1f}", s.shape_id, "true" if s.occupied else "false"]
+            [s.name, s.governorate, f"{km2:.1f}", s.shape_id, "true" if s.occupied else "false",
+             "" if c.count is None else c.count, f"{c.kind}: {c.note}"]
         )
         simple = s.geom.simplify(SIMPLIFY_TOLERANCE_DEG, preserve_topology=True)
         geo = mapping(simple)
@@ -879,7 +1055,8 @@ def write_subdistricts(subs: list[SubDistrict]) -> dict[str, float]:
         )
     write_csv(
         OUT / "subdistricts.csv",
-        ["subdistrict", "governorate", "area_km2", "shape_id", "occupied"],
+        ["subdistrict", "governorate", "area_km2", "shape_id", "occupied", "localities",
+         "localities_source"],
         rows,
     )
     fc = {"type": "FeatureCollection", "features": features}
@@ -909,6 +1086,8 @@ def write_towns(towns: list[Town]) -> None:
         "population_method",
         "population_year",
         "population_source",
+        "localities",
+        "localities_source",
     ]
     rows = [
         [
@@ -930,6 +1109,8 @@ def write_towns(towns: list[Town]) -> None:
             t.method,
             t.pop_year,
             t.pop_source,
+            t.localities,
+            t.loc_source,
         ]
         for t in towns
     ]
@@ -947,6 +1128,26 @@ def write_borders_and_zones() -> None:
         for z, n, lat, lon, note in ZONES["rows"]
     ]
     write_csv(OUT / "zones.csv", ["zone", "name", "lat", "lon", "capacity_note", "source"], zrows)
+
+
+def print_localities(towns: list[Town], counts: dict[str, LocalityCount]) -> None:
+    """Census localities per sub-district (sourced/imputed) and the totals the model uses."""
+    print(f"{'census localities':24s} {'gov':9s} {'count':>5s} {'kind':11s} {'model rows':>10s}")
+    for sd, c in counts.items():
+        rows = [t for t in towns if t.subdistrict == sd]
+        gov = next((t.governorate for t in rows), "")
+        n = "-" if c.count is None else str(c.count)
+        print(f"{sd:24s} {gov:9s} {n:>5s} {c.kind:11s} {sum(t.localities for t in rows):10d}")
+    for gov in ("Daraa", "Quneitra"):
+        here = [t for t in towns if t.governorate == gov]
+        print(f"localities {gov}: {sum(t.localities for t in here)} "
+              f"(sourced sub-districts {sum(t.localities for t in here if t.loc_source.startswith('sourced'))}, "
+              f"imputed {sum(t.localities for t in here if t.loc_source.startswith('imputed'))}); "
+              f"rebel-held {sum(t.localities for t in here if t.controller == 'rebel')}")
+    east = [t for t in towns if t.governorate == "Daraa" and t.controller == "rebel" and t.lon > 36.2]
+    print(f"localities of rebel-held Daraa towns east of lon 36.2: "
+          f"{sum(t.localities for t in east)} in {sum(t.method != 'facility' for t in east)} "
+          f"settlements (and {sum(t.method == 'facility' for t in east)} facility)")
 
 
 def count_rebel_localities(places: list[dict[str, Any]]) -> int:
@@ -986,8 +1187,10 @@ def main() -> None:
         t.subdistrict = sd.name
 
     stats = assign_population(towns)
+    counts = subdistrict_localities(subs, towns)
+    assign_localities(towns, counts)
     write_towns(towns)
-    totals = write_subdistricts(subs)
+    totals = write_subdistricts(subs, counts)
     write_borders_and_zones()
 
     rebel = [t for t in towns if t.controller == "rebel"]
@@ -1013,6 +1216,7 @@ def main() -> None:
         print(f"{r:46s} {reb:8d} {reg:8d} {len(here):5d}")
     print("area km2: " + ", ".join(f"{k}={v:.1f}" for k, v in totals.items()))
     print(f"geojson bytes={(OUT / 'subdistricts.geojson').stat().st_size}")
+    print_localities(towns, counts)
     assert sum(t.population for t in rebel) == REBEL_POPULATION_TOTAL
     assert all(t.subdistrict for t in towns)
 
