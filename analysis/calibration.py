@@ -707,10 +707,6 @@ class CalibrationOutputs:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    atomic.write_text(path, text)
-
-
 def calibration_horizon(targets: Sequence[Target], scenario_horizon: float,
                         requested: float | None = None) -> float | None:
     """The horizon of the calibration's runs: ``requested`` (refused if a target needs a later
@@ -850,7 +846,7 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path | Sequence[str
               f"({dt.date.today().isoformat()}; ABC-SMC, {abc.n_simulations} simulations, seed {seed}).",
               f"Report: {out}/report.md. Do not edit by hand: re-run the command.",
               "A scenario may `extends` this file."]
-    _atomic_text(scenario_out, calibrated_toml(point, header))
+    atomic.write_text(scenario_out, calibrated_toml(point, header))
     return CalibrationOutputs(out, scenario_out, table, point, abc,
                               {"candidates": cand, "record": record_summary(table, targets),
                                "horizon_days": horizon, "executor": label})

@@ -282,7 +282,7 @@ def slug(text: str) -> str:
 
 def write_discovery(d: Discovery, out: str | Path) -> list[Path]:
     """Write trajectory.{png,svg,csv}, box.csv and box.md into the folder ``out``, all or nothing."""
-    from analysis.effects import _usual_mode, output_folder
+    from analysis.effects import output_folder
     from analysis.figures import save_figure
     from sim.atomic import folder
 
@@ -290,7 +290,6 @@ def write_discovery(d: Discovery, out: str | Path) -> list[Path]:
     names = ["box.md", "box.csv", "trajectory.csv", "trajectory.png", "trajectory.svg"]
     output_folder(out, names)
     with folder(out) as tmp:
-        _usual_mode(tmp)
         (tmp / "box.md").write_text(markdown(d), encoding="utf-8")
         limits = d.limits.assign(box=d.chosen, condition=d.condition, rule=d.rule, **d.stats)
         limits.to_csv(tmp / "box.csv", index=False)

@@ -44,6 +44,7 @@ prints the population by region (east/centre/west Daraa, Quneitra, Yarmouk basin
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import sqlite3
@@ -58,6 +59,8 @@ from pyproj import Geod
 from shapely import wkb
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
+
+from sim import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "scenarios" / "data" / "daraa2018"
@@ -846,10 +849,11 @@ def round_coords(obj: Any, nd: int = 4) -> Any:
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    atomic.write_text(path, buf.getvalue())
 
 
 def write_subdistricts(subs: list[SubDistrict]) -> dict[str, float]:
@@ -883,9 +887,7 @@ def write_subdistricts(subs: list[SubDistrict]) -> dict[str, float]:
         rows,
     )
     fc = {"type": "FeatureCollection", "features": features}
-    (OUT / "subdistricts.geojson").write_text(
-        json.dumps(fc, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    atomic.write_text(OUT / "subdistricts.geojson", json.dumps(fc, separators=(",", ":")) + "\n")
     return totals
 
 
