@@ -161,7 +161,7 @@ def _os_error(exc: OSError) -> ScenarioError:
                          file=exc.filename, fix=fixes.get(exc.errno or 0, "check the path"))
 
 
-def _terminate(signum: int, _frame: object) -> None:
+def _terminate(_signum: int, _frame: object) -> None:
     """SIGTERM (``kill PID``) unwinds like Ctrl-C, so temporary outputs are removed."""
     raise KeyboardInterrupt
 

@@ -420,13 +420,6 @@ def series_values(ts: pd.DataFrame, targets: Sequence[Target]) -> dict[str, floa
     return out
 
 
-def observations(ts: pd.DataFrame, events: pd.DataFrame, targets: Sequence[Target]) -> dict[str, Any]:
-    """Everything the targets read from one run: the summary outcomes and the series values."""
-    from sim.outcomes import summarize
-
-    return {**summarize(ts, events), **series_values(ts, targets)}
-
-
 def errors(outcomes: Mapping[str, Any], targets: Sequence[Target]) -> dict[str, float]:
     """Scaled error of each modelled target for one run's outcomes (or observations)."""
     return {t.id: t.error(outcomes.get(t.outcome, math.nan)) for t in modelled(targets)}
