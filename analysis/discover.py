@@ -146,7 +146,7 @@ def choose_box(trajectory: pd.DataFrame, min_coverage: float = MIN_COVERAGE,
     return int(best), f"the densest box with coverage >= {min_coverage:g}"
 
 
-def box_limits(box: Any, i: int, x: pd.DataFrame) -> pd.DataFrame:
+def box_limits(box: Any, i: int) -> pd.DataFrame:
     """The limits of box ``i`` on its restricted inputs, with the quasi-p-values of each limit."""
     lims = box.box_lims[i]
     init = box.box_lims[0]
@@ -199,7 +199,7 @@ def discover(runs: pd.DataFrame, *, outcome: str | None = None, below: float | N
     traj = found.peeling_trajectory[["id", "coverage", "density", "mass", "mean", "res_dim", "n", "k"]].copy()
     traj = traj.astype({"id": int, "res_dim": int, "n": int, "k": int}).set_index("id", drop=False)
     chosen, rule = choose_box(traj, min_coverage, box)
-    return Discovery(words, len(y), k, list(x.columns), traj, chosen, rule, box_limits(found, chosen, x), found)
+    return Discovery(words, len(y), k, list(x.columns), traj, chosen, rule, box_limits(found, chosen), found)
 
 
 # --- outputs --------------------------------------------------------------------------------------

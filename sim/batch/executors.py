@@ -211,7 +211,7 @@ class DaskExecutor:
         self.workers = max(n, 1)
         self.in_flight = self.workers * in_flight_per_worker
 
-    def _lost(self, done: int) -> InfrastructureError:
+    def _lost(self) -> InfrastructureError:
         return InfrastructureError(
             f"lost the connection to the Dask scheduler at {self.address} (status "
             f"{self._client.status}); the runs finished so far are stored", field="--scheduler",
@@ -225,14 +225,13 @@ class DaskExecutor:
 
         it = iter(specs)
         pending: dict[object, RunSpec] = {}
-        finished = 0
 
         def submit_one() -> bool:
             spec = next(it, None)
             if spec is None:
                 return False
             if self._client.status != "running":
-                raise self._lost(finished)
+                raise self._lost()
             fut = self._client.submit(execute, spec, key=f"negsim-run-{spec.run_id}-{spec.seed}", pure=False)
             pending[fut] = spec
             return True
@@ -245,19 +244,18 @@ class DaskExecutor:
                 done, _ = wait(list(pending), timeout=self.heartbeat_s, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 if self._client.status != "running":
-                    raise self._lost(finished) from None
+                    raise self._lost() from None
                 continue
             for fut in done:
                 spec = pending.pop(fut)
                 if fut.cancelled() or self._client.status != "running":
-                    raise self._lost(finished)
+                    raise self._lost()
                 try:
                     out = fut.result()
                 except Exception as exc:  # a worker died (KilledWorker) or the task could not run
                     out = _pool_failure(spec, exc)
                 finally:
                     fut.release()
-                finished += 1
                 yield out
                 submit_one()
 

@@ -303,7 +303,7 @@ def check_plan_size(n: int, max_runs: int | None, what: str) -> None:
                                 f"to go on anyway, raise the limit: --max-runs {n}")
 
 
-def validate_scenario(sc: Scenario, path: Path) -> None:
+def validate_scenario(sc: Scenario) -> None:
     """What ``negsim scenario validate`` checks beyond the schema: the case data loads and the
     interventions name real towns and zones (so a batch fails before its first run, not in it)."""
     from sim.model import load_case
@@ -391,7 +391,7 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
             raise ScenarioError(f"scenario name {sc.name!r} may not be empty, '.' or '..', or contain "
                                 "'/', '\\', '=' or control characters", file=p, field="name",
                                 fix="name it with letters, digits, '_' or '-'")
-        validate_scenario(sc, p)
+        validate_scenario(sc)
         scenarios[sc.name] = {"file": str(p.resolve()), "sha256": file_sha256(p)}
         loaded.append((sc.name, sc, p))
     # Every point must be valid for every scenario: check now, not mid-batch.
