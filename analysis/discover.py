@@ -69,7 +69,7 @@ def discovery_inputs(runs: pd.DataFrame, params: list[str] | None = None,
         v = runs[c]
         if v.nunique(dropna=True) < 2:
             continue
-        if pd.api.types.is_bool_dtype(v) or v.dropna().map(type).eq(bool).all():
+        if pd.api.types.is_bool_dtype(v) or v.dropna().map(lambda e: type(e) is bool).all():
             x[c] = v.map({True: "true", False: "false"}).astype("category")
         elif pd.api.types.is_numeric_dtype(v):  # ints too: EMA Workbench 3.0 cannot paste int columns
             # under pandas 3 (it writes a float limit into an int frame), so PRIM sees them as reals.
@@ -127,7 +127,7 @@ class Discovery:
 
     @property
     def stats(self) -> dict[str, float]:
-        r = self.trajectory.loc[self.chosen]
+        r: dict[Any, Any] = self.trajectory.loc[self.chosen].to_dict()
         return {"coverage": float(r["coverage"]), "density": float(r["density"]), "mass": float(r["mass"]),
                 "res_dim": int(r["res_dim"]), "n": int(r["n"])}
 
@@ -262,12 +262,13 @@ def markdown(d: Discovery) -> str:
              "Limits of the restricted inputs (the box is every run within all of them); quasi-p-values "
              "test each limit (one-sided binomial; small: the limit matters).", "",
              "| input | box | full range | qp (low limit) | qp (high limit) |", "|---|---|---|---|---|"]
-    for r in d.limits.itertuples(index=False):
-        if r.values:
-            box, full = f"{{{r.values}}}", f"{{{r.range_values}}}"
+    for r in d.limits.to_dict("records"):
+        if r["values"]:
+            box, full = f"{{{r['values']}}}", f"{{{r['range_values']}}}"
         else:
-            box, full = f"{_num(r.low)} – {_num(r.high)}", f"{_num(r.range_low)} – {_num(r.range_high)}"
-        lines.append(f"| {r.input} | {box} | {full} | {_qp(r.qp_low)} | {_qp(r.qp_high)} |")
+            box = f"{_num(r['low'])} – {_num(r['high'])}"
+            full = f"{_num(r['range_low'])} – {_num(r['range_high'])}"
+        lines.append(f"| {r['input']} | {box} | {full} | {_qp(r['qp_low'])} | {_qp(r['qp_high'])} |")
     if not len(d.limits):
         lines.append("| (no input restricted: the box is the whole space) | | | | |")
     return "\n".join(lines) + "\n"

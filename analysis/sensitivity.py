@@ -271,13 +271,13 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
     from sim.scenario.loader import load_scenario
 
     horizon = float(load_scenario(scenario_file).time.horizon_days)
-    Y, missing = point_outcomes(runs, outs, len(X), horizon)
+    Y, missing_share = point_outcomes(runs, outs, len(X), horizon)
     indices, skipped = analyze(prob, method, X, Y, seed)
     indices.insert(0, "method", method)
     _atomic_csv(indices, out / "indices.csv")
     info = {"method": method, "samples": samples, "replicates": replicates, "runs": len(runs),
             "parameters": prob["names"], "outcomes": [o for o in outs if o not in skipped],
-            "skipped_outcomes": skipped, "missing_share": missing, "missing_rule": MISSING_RULE,
+            "skipped_outcomes": skipped, "missing_share": missing_share, "missing_rule": MISSING_RULE,
             "seed": seed, "scenario_file": str(scenario_file)}
     _atomic_text(out / "sensitivity.json", json.dumps(info, indent=2))
     from analysis.figures import save_figure

@@ -62,8 +62,8 @@ TARGETS = {
 #: Allowance for timing noise when judging "at most linear in ticks" (the population target
 #: has its own: 11x the cost for 10x the persons).
 TICKS_NOISE = 0.10
-SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                  "NUMEXPR_NUM_THREADS")}
+SINGLE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                               "NUMEXPR_NUM_THREADS"), "1")
 
 
 # --- machine ------------------------------------------------------------------------------

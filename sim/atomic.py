@@ -61,7 +61,7 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale(target: Path) -> list[Path]:
     """Remove temporaries of ``target`` left by processes that no longer run; returns them."""
     pat = re.compile(rf"^\.{re.escape(target.name)}\.(?:old-)?(\d+)(?:\..*\.tmp(?:\.\w+)?)?$")
-    removed = []
+    removed: list[Path] = []
     try:
         siblings = list(target.parent.iterdir())
     except OSError:

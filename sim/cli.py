@@ -135,7 +135,7 @@ def _rewrite_two_word_commands(argv: list[str]) -> list[str]:
         i += 1
     pair = tuple(argv[i:i + 2])
     if pair in TWO_WORD_COMMANDS:
-        return [*argv[:i], TWO_WORD_COMMANDS[pair], *argv[i + 2:]]  # type: ignore[index]
+        return [*argv[:i], TWO_WORD_COMMANDS[pair], *argv[i + 2:]]
     return argv
 
 

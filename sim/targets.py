@@ -248,6 +248,7 @@ def _row_error(p: Path, text: str, i: int, label: str, exc: ValidationError) -> 
 
     err = exc.errors()[0]
     name = str(err["loc"][0]) if err["loc"] else ""
+    fix: str | None
     if err["type"] == "missing":
         msg, fix = "required field is missing", "each target needs id, quantity, unit, kind, why"
     elif err["type"] == "extra_forbidden":

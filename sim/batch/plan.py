@@ -18,6 +18,7 @@ a child stream of its own seed sequence (see :mod:`sim.batch.posterior`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -106,7 +107,7 @@ class Sweep:
     def grid_values(self) -> tuple[Any, ...]:
         if self.values is not None:
             return self.values
-        if self.n is None:
+        if self.n is None or self.lo is None or self.hi is None:
             raise ValueError(f"--sweep {self.spec!r}: a grid needs a point count, e.g. "
                              f"{self.path}={self.lo}:{self.hi}:5 (or list values a,b,c)")
         vals = np.linspace(self.lo, self.hi, self.n)
@@ -255,7 +256,7 @@ class RunSpec:
 class Plan:
     """Every run of a batch, in a fixed order, with the settings that produced it."""
 
-    scenarios: dict[str, dict[str, str]]
+    scenarios: dict[str, dict[str, Any]]  # file, sha256 and the inputs' hashes
     root_seed: int
     replicates: int
     design: Design
@@ -339,10 +340,8 @@ def input_hashes(sc: Scenario, points: list[dict[str, Any]] | None = None) -> di
     files += case_files(sc).values()
     for pt in points or []:
         if any(str(k).startswith("world.") and str(k).endswith("_file") for k in pt):
-            try:
+            with contextlib.suppress(ValueError):
                 files += case_files(apply_params(sc, pt)).values()
-            except ValueError:
-                pass
     return {str(f): file_sha256(f) for f in dict.fromkeys(files) if f.is_file()}
 
 

@@ -22,7 +22,7 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -74,13 +74,14 @@ class BatchStore:
 
         self._made_dir = not self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until unlock()
+        lock = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until unlock()
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._lock.close()
+            lock.close()
             raise ScenarioError("another batch is writing to this folder right now", file=self.out,
                                 field="--out", fix="wait for it to finish, or choose another --out") from None
+        self._lock: IO[str] | None = lock
 
     def unlock(self) -> None:
         lock = getattr(self, "_lock", None)

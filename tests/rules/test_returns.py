@@ -62,4 +62,4 @@ def test_return_probability_table(settled, quiet, rate, dt, prob):
 def test_return_probability_rises_with_the_rate_and_stays_below_one():
     probs = [return_probability(np.array([True]), np.array([True]), r, 0.25)[0] for r in (0.1, 1.0, 10.0, 1e3)]
     assert all(b > a for a, b in zip(probs, probs[1:], strict=False))
-    assert 0.0 < probs[0] and probs[-1] <= 1.0
+    assert probs[0] > 0.0 and probs[-1] <= 1.0
