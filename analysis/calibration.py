@@ -184,7 +184,8 @@ class _Simulator:
     free: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __call__(self, pars: Mapping[str, float]) -> dict[str, float]:
-        seeds = [int(s) for s in np.random.randint(0, 2**31 - 1, size=self.reps)]
+        # pyabc draws from numpy's global generator, seeded per job: the runs' seeds come from it too
+        seeds = [int(s) for s in np.random.randint(0, 2**31 - 1, size=self.reps)]  # noqa: NPY002
         _release_rng()  # the job's random draws are done: other threads of a worker may go on
         params = from_unit({_path(k): float(v) for k, v in pars.items()}, self.free)
         runs = [run_one(self.scenario_path, params, s, self.population_scale,
@@ -213,7 +214,9 @@ def _scale_free_transition() -> Any:
     import pyabc
     import scipy.stats as st
 
-    class ScaleFreeTransition(pyabc.MultivariateNormalTransition):  # type: ignore[misc]
+    class ScaleFreeTransition(pyabc.MultivariateNormalTransition):
+        cov: np.ndarray
+
         def fit(self, X: Any, w: np.ndarray) -> None:
             super().fit(X, w)
             self.cov = self.cov + np.eye(self.cov.shape[0]) * KERNEL_MIN_SD ** 2
@@ -278,7 +281,7 @@ def abc_job(args: tuple[bytes, int, int, int]) -> Any:
     _RNG_LOCK.acquire()
     _JOB.holds_rng = True
     try:
-        np.random.seed(job_seed(seed, generation, job))
+        np.random.seed(job_seed(seed, generation, job))  # noqa: NPY002 - pyabc's proposals use the global generator
         return simulate_one()
     finally:
         _release_rng()
@@ -422,7 +425,7 @@ def run_abc(scenario_path: str | Path, targets: Sequence[Target], budget: int, s
                             fix=f"use --budget >= {2 * pop * k} or a smaller --population / --reps-per-particle")
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - pyabc samples from numpy's global generator
     prior = pyabc.Distribution(**{_key(k): pyabc.RV("uniform", 0.0, 1.0) for k in free})
     sim = _Simulator(str(Path(scenario_path).resolve()), list(targets), population_scale, k, horizon_days,
                      dict(free))
@@ -526,7 +529,7 @@ def choose_point(scenario_path: str, abc: AbcResult, targets: Sequence[Target], 
     base, _ = _base(scenario_path)
     cands: list[tuple[str, dict[str, float]]] = [
         ("values before calibration", {p: float(get_param(base, p)) for p in abc.free}),
-        ("posterior median", {r.parameter: float(r.median) for r in summ.itertuples()})]
+        ("posterior median", {str(p): float(m) for p, m in zip(summ["parameter"], summ["median"], strict=True)})]
     best = abc.posterior.sort_values("distance").head(max(n_candidates - 2, 0))
     for i, (_, row) in enumerate(best.iterrows()):
         cands.append((f"particle {i + 1} (distance {row['distance']:.3f})",
@@ -543,7 +546,9 @@ def choose_point(scenario_path: str, abc: AbcResult, targets: Sequence[Target], 
                      **{f"param:{k}": v for k, v in params.items()}})
     table = pd.DataFrame(rows)
     i = int(table.sort_values(["worst_median_error", "distance_of_medians"]).index[0])
-    chosen = {k.removeprefix("param:"): float(v) for k, v in table.loc[i].items() if k.startswith("param:")}
+    best_row: dict[Any, Any] = table.loc[i].to_dict()
+    chosen = {str(k).removeprefix("param:"): float(v) for k, v in best_row.items()
+              if str(k).startswith("param:")}
     return chosen, table
 
 
@@ -598,8 +603,8 @@ def record_summary(table: pd.DataFrame, targets: Sequence[Target]) -> dict[str, 
     by_id = {t.id: t for t in targets}
     rows = table[[bool(by_id[i].series) and by_id[i].modelled for i in table["target"]]]
     total = rows[rows["series"] == "displaced_total"]
-    ard = float(np.mean([abs(r.median - by_id[r.target].value) / abs(by_id[r.target].value)
-                         for r in total.itertuples()])) if len(total) else math.nan
+    ard = float(np.mean([abs(float(m) - by_id[str(t)].value) / abs(by_id[str(t)].value)
+                         for m, t in zip(total["median"], total["target"], strict=True)])) if len(total) else math.nan
     return {"points": len(rows), "within": int((rows["within"] == "yes").sum()),
             "within10": int((rows["within10"] == "yes").sum()),
             "ard_displaced_total": ard, "ard_dates": len(total)}
@@ -705,10 +710,6 @@ class CalibrationOutputs:
     point: dict[str, float]
     abc: AbcResult
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    atomic.write_text(path, text)
 
 
 def calibration_horizon(targets: Sequence[Target], scenario_horizon: float,
@@ -850,7 +851,7 @@ def calibrate(scenario_path: str | Path, targets_path: str | Path | Sequence[str
               f"({dt.date.today().isoformat()}; ABC-SMC, {abc.n_simulations} simulations, seed {seed}).",
               f"Report: {out}/report.md. Do not edit by hand: re-run the command.",
               "A scenario may `extends` this file."]
-    _atomic_text(scenario_out, calibrated_toml(point, header))
+    atomic.write_text(scenario_out, calibrated_toml(point, header))
     return CalibrationOutputs(out, scenario_out, table, point, abc,
                               {"candidates": cand, "record": record_summary(table, targets),
                                "horizon_days": horizon, "executor": label})

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ NAMED: dict[str, str] = {
     "deal": "notna(deal_day)",
 }
 MAX_LENGTH = 500
-_COMPARE: dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
     ast.Eq: operator.eq, ast.NotEq: operator.ne,
 }
@@ -118,7 +119,7 @@ class _Interpreter:
                     raise self.fail(f"unsupported comparison ({type(op).__name__}); use <, <=, >, >=, == or !=")
                 right = self.value(comp)
                 with np.errstate(invalid="ignore"):
-                    out &= np.asarray(f(left, right), dtype=bool) & ~np.isnan(left) & ~np.isnan(right)
+                    out &= np.asarray(f(left, right), dtype=np.bool_) & ~np.isnan(left) & ~np.isnan(right)
                 left = right
             return np.broadcast_to(out, (n,)).copy()
         if isinstance(node, ast.Call):

@@ -69,7 +69,7 @@ def discovery_inputs(runs: pd.DataFrame, params: list[str] | None = None,
         v = runs[c]
         if v.nunique(dropna=True) < 2:
             continue
-        if pd.api.types.is_bool_dtype(v) or v.dropna().map(type).eq(bool).all():
+        if pd.api.types.is_bool_dtype(v) or v.dropna().map(lambda e: type(e) is bool).all():
             x[c] = v.map({True: "true", False: "false"}).astype("category")
         elif pd.api.types.is_numeric_dtype(v):  # ints too: EMA Workbench 3.0 cannot paste int columns
             # under pandas 3 (it writes a float limit into an int frame), so PRIM sees them as reals.
@@ -127,7 +127,7 @@ class Discovery:
 
     @property
     def stats(self) -> dict[str, float]:
-        r = self.trajectory.loc[self.chosen]
+        r: dict[Any, Any] = self.trajectory.loc[self.chosen].to_dict()
         return {"coverage": float(r["coverage"]), "density": float(r["density"]), "mass": float(r["mass"]),
                 "res_dim": int(r["res_dim"]), "n": int(r["n"])}
 
@@ -146,7 +146,7 @@ def choose_box(trajectory: pd.DataFrame, min_coverage: float = MIN_COVERAGE,
     return int(best), f"the densest box with coverage >= {min_coverage:g}"
 
 
-def box_limits(box: Any, i: int, x: pd.DataFrame) -> pd.DataFrame:
+def box_limits(box: Any, i: int) -> pd.DataFrame:
     """The limits of box ``i`` on its restricted inputs, with the quasi-p-values of each limit."""
     lims = box.box_lims[i]
     init = box.box_lims[0]
@@ -199,7 +199,7 @@ def discover(runs: pd.DataFrame, *, outcome: str | None = None, below: float | N
     traj = found.peeling_trajectory[["id", "coverage", "density", "mass", "mean", "res_dim", "n", "k"]].copy()
     traj = traj.astype({"id": int, "res_dim": int, "n": int, "k": int}).set_index("id", drop=False)
     chosen, rule = choose_box(traj, min_coverage, box)
-    return Discovery(words, len(y), k, list(x.columns), traj, chosen, rule, box_limits(found, chosen, x), found)
+    return Discovery(words, len(y), k, list(x.columns), traj, chosen, rule, box_limits(found, chosen), found)
 
 
 # --- outputs --------------------------------------------------------------------------------------
@@ -262,12 +262,13 @@ def markdown(d: Discovery) -> str:
              "Limits of the restricted inputs (the box is every run within all of them); quasi-p-values "
              "test each limit (one-sided binomial; small: the limit matters).", "",
              "| input | box | full range | qp (low limit) | qp (high limit) |", "|---|---|---|---|---|"]
-    for r in d.limits.itertuples(index=False):
-        if r.values:
-            box, full = f"{{{r.values}}}", f"{{{r.range_values}}}"
+    for r in d.limits.to_dict("records"):
+        if r["values"]:
+            box, full = f"{{{r['values']}}}", f"{{{r['range_values']}}}"
         else:
-            box, full = f"{_num(r.low)} – {_num(r.high)}", f"{_num(r.range_low)} – {_num(r.range_high)}"
-        lines.append(f"| {r.input} | {box} | {full} | {_qp(r.qp_low)} | {_qp(r.qp_high)} |")
+            box = f"{_num(r['low'])} – {_num(r['high'])}"
+            full = f"{_num(r['range_low'])} – {_num(r['range_high'])}"
+        lines.append(f"| {r['input']} | {box} | {full} | {_qp(r['qp_low'])} | {_qp(r['qp_high'])} |")
     if not len(d.limits):
         lines.append("| (no input restricted: the box is the whole space) | | | | |")
     return "\n".join(lines) + "\n"
@@ -282,7 +283,7 @@ def slug(text: str) -> str:
 
 def write_discovery(d: Discovery, out: str | Path) -> list[Path]:
     """Write trajectory.{png,svg,csv}, box.csv and box.md into the folder ``out``, all or nothing."""
-    from analysis.effects import _usual_mode, output_folder
+    from analysis.effects import output_folder
     from analysis.figures import save_figure
     from sim.atomic import folder
 
@@ -290,7 +291,6 @@ def write_discovery(d: Discovery, out: str | Path) -> list[Path]:
     names = ["box.md", "box.csv", "trajectory.csv", "trajectory.png", "trajectory.svg"]
     output_folder(out, names)
     with folder(out) as tmp:
-        _usual_mode(tmp)
         (tmp / "box.md").write_text(markdown(d), encoding="utf-8")
         limits = d.limits.assign(box=d.chosen, condition=d.condition, rule=d.rule, **d.stats)
         limits.to_csv(tmp / "box.csv", index=False)

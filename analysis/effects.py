@@ -280,18 +280,9 @@ def write_effects(table: pd.DataFrame, out: str | Path) -> list[Path]:
     names = ["effects.csv", "effects.md", "effects.tex", "effects.png", "effects.svg"]
     output_folder(out, names)
     with folder(out) as tmp:
-        _usual_mode(tmp)
         table.to_csv(tmp / "effects.csv", index=False)
         (tmp / "effects.md").write_text(markdown(table), encoding="utf-8")
         (tmp / "effects.tex").write_text(latex(table), encoding="utf-8")
         save_figure(forest_figure(table), tmp / "effects")
     return [out / n for n in names]
 
-
-def _usual_mode(path: Path) -> None:
-    """Give a temporary folder (mkdtemp: 0700) the mode a new folder would have."""
-    import os
-
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o777 & ~umask)

@@ -8,8 +8,6 @@ scenarios differ by line style and marker as well as colour, zones by hatching.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from analysis.plots import ZONE_SERIES  # noqa: E402
 from analysis.store import FEW_RUNS, Batch  # noqa: E402
+from sim import atomic  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 
 #: Okabe-Ito colours (colour-blind safe) with distinct lightness; styles make them grey-safe.
@@ -75,26 +74,12 @@ def save_figure(fig: Figure, stem: str | Path, formats: tuple[str, ...] = ("png"
     try:
         for fmt in formats:
             final = stem.with_name(f"{stem.name}.{fmt}")
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-            os.close(fd)
-            try:
+            with atomic.writing(final) as tmp:
                 fig.savefig(tmp, format=fmt, dpi=dpi)
-                publish(tmp, final)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
             out.append(final)
     finally:
         plt.close(fig)
     return out
-
-
-def publish(tmp: str | Path, final: str | Path) -> None:
-    """Give a finished temporary file the usual permissions and rename it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, final)
 
 
 def load_targets(path: str | Path | None = None) -> list[dict[str, Any]]:

@@ -9,8 +9,6 @@ towns file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
-from analysis.figures import publish  # noqa: E402
 from analysis.plots import EVENT_MARKS  # noqa: E402
 from analysis.store import Run  # noqa: E402
+from sim import atomic  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 
 #: Controller -> (label, colour, marker): shape as well as colour, for grey print.
@@ -197,15 +195,9 @@ def animate_map(run: Run, path: str | Path, fps: int = 4, dpi: int = 80,
 
     anim = FuncAnimation(fig, frame, frames=len(days), blit=False)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".gif", dir=out.parent)
-    os.close(fd)
     try:
-        anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
-        publish(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic.writing(out, ext=".gif") as tmp:  # Pillow picks the format from the name
+            anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
     finally:
         plt.close(fig)
     return out

@@ -15,16 +15,14 @@ import datetime as dt
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis import figures as F
-from analysis.figures import publish
 from analysis.store import FEW_RUNS, Batch, Run, load_run
+from sim import atomic
 
 CSS = """body{font-family:Georgia,serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 h1{font-size:1.6em}h2{border-bottom:1px solid #999;margin-top:2em}figure{margin:1em 0}
@@ -211,13 +209,7 @@ def write_report(batch: Batch, path: str | Path, **kw: Any) -> Path:
         from sim.errors import ScenarioError
 
         raise ScenarioError("is a folder", file=out, field="--to", fix="name the HTML file, e.g. report.html")
-    text = build_report(batch, **kw)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    publish(tmp, out)
-    return out
+    return atomic.write_text(out, build_report(batch, **kw))
 
 
 __all__ = ["build_report", "write_report", "load_run", "reproduce_runs"]

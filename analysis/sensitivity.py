@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.figures import publish
+from sim import atomic
 from sim.errors import ScenarioError
 from sim.scenario.schema import calibratable_params
 
@@ -207,8 +205,8 @@ def _run_points_serial(scenario_file: Path, points: list[dict[str, float]], out:
                 for k, v in points[i].items():
                     set_param(sc, k, v)
                 res = collect(simulate(sc, seed))
-                res.timeseries.assign(run_id=ids[i], point_id=i, replicate=0, seed=seed).to_parquet(
-                    tsdir / f"part-{ids[i]}.parquet", index=False)
+                _atomic_parquet(res.timeseries.assign(run_id=ids[i], point_id=i, replicate=0, seed=seed),
+                                tsdir / f"part-{ids[i]}.parquet")
                 row = {"status": "ok", "error": "", **res.outcomes}
             except Exception as exc:  # a failed run is recorded, not fatal
                 row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -231,17 +229,12 @@ def _nan_none(v: Any) -> Any:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    publish(tmp, path)
+    atomic.write_text(path, text + "\n")
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    df.to_parquet(tmp, index=False)
-    publish(tmp, path)
+    with atomic.writing(path) as tmp:
+        df.to_parquet(tmp, index=False)
 
 
 def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "morris", samples: int = 4,
@@ -278,13 +271,13 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
     from sim.scenario.loader import load_scenario
 
     horizon = float(load_scenario(scenario_file).time.horizon_days)
-    Y, missing = point_outcomes(runs, outs, len(X), horizon)
+    Y, missing_share = point_outcomes(runs, outs, len(X), horizon)
     indices, skipped = analyze(prob, method, X, Y, seed)
     indices.insert(0, "method", method)
-    _atomic_parquet_csv(indices, out / "indices.csv")
+    _atomic_csv(indices, out / "indices.csv")
     info = {"method": method, "samples": samples, "replicates": replicates, "runs": len(runs),
             "parameters": prob["names"], "outcomes": [o for o in outs if o not in skipped],
-            "skipped_outcomes": skipped, "missing_share": missing, "missing_rule": MISSING_RULE,
+            "skipped_outcomes": skipped, "missing_share": missing_share, "missing_rule": MISSING_RULE,
             "seed": seed, "scenario_file": str(scenario_file)}
     _atomic_text(out / "sensitivity.json", json.dumps(info, indent=2))
     from analysis.figures import save_figure
@@ -295,11 +288,9 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
     return info
 
 
-def _atomic_parquet_csv(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    df.to_csv(tmp, index=False)
-    publish(tmp, path)
+def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    with atomic.writing(path) as tmp:
+        df.to_csv(tmp, index=False)
 
 
 def sensitivity_figure(indices: pd.DataFrame, method: str, top: int = 10) -> Any:

@@ -154,8 +154,8 @@ class Run:
 def load_run(path: str | Path) -> Run:
     """Open a run folder written by ``negsim run``."""
     root = Path(path)
-    need = ("timeseries.csv", "events.csv", "towns.csv", "metadata.json")
-    missing = [n for n in need if not (root / n).is_file()]
+    files = ("timeseries.csv", "events.csv", "towns.csv", "metadata.json")
+    missing = [n for n in files if not (root / n).is_file()]
     if missing:
         raise ScenarioError(f"not a run folder: missing {', '.join(missing)}", file=root,
                             fix="give an output folder of `negsim run`, e.g. runs/baseline/0")
@@ -169,9 +169,11 @@ def load_run(path: str | Path) -> Run:
         raise ScenarioError("is not a negsim run's metadata", file=root / "metadata.json",
                             fix="run the scenario again (negsim run ... --out RUN)")
     tables = {}
-    for name, need in (("timeseries.csv", ("day", "displaced_total", "negotiation_state")),
-                       ("events.csv", ("day", "kind", "actor", "target")),
-                       ("towns.csv", ("day", "town_id", "controller", "population_present"))):
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("timeseries.csv", ("day", "displaced_total", "negotiation_state")),
+        ("events.csv", ("day", "kind", "actor", "target")),
+        ("towns.csv", ("day", "town_id", "controller", "population_present")))
+    for name, need in columns:
         try:
             df = pd.read_csv(root / name, keep_default_na=name != "events.csv")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

@@ -62,8 +62,8 @@ TARGETS = {
 #: Allowance for timing noise when judging "at most linear in ticks" (the population target
 #: has its own: 11x the cost for 10x the persons).
 TICKS_NOISE = 0.10
-SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                  "NUMEXPR_NUM_THREADS")}
+SINGLE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                               "NUMEXPR_NUM_THREADS"), "1")
 
 
 # --- machine ------------------------------------------------------------------------------
@@ -431,16 +431,9 @@ def verdicts(res: dict[str, Any]) -> list[tuple[str, float, float, bool]]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from sim import atomic
+
+    atomic.write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,7 @@ Golan and Masaada have no model town and are not counted.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import sqlite3
@@ -67,6 +68,8 @@ from pyproj import Geod
 from shapely import wkb
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
+
+from sim import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "scenarios" / "data" / "daraa2018"
@@ -1018,10 +1021,11 @@ def round_coords(obj: Any, nd: int = 4) -> Any:
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    atomic.write_text(path, buf.getvalue())
 
 
 def write_subdistricts(
@@ -1060,9 +1064,7 @@ def write_subdistricts(
         rows,
     )
     fc = {"type": "FeatureCollection", "features": features}
-    (OUT / "subdistricts.geojson").write_text(
-        json.dumps(fc, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    atomic.write_text(OUT / "subdistricts.geojson", json.dumps(fc, separators=(",", ":")) + "\n")
     return totals
 
 

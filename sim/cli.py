@@ -135,7 +135,7 @@ def _rewrite_two_word_commands(argv: list[str]) -> list[str]:
         i += 1
     pair = tuple(argv[i:i + 2])
     if pair in TWO_WORD_COMMANDS:
-        return [*argv[:i], TWO_WORD_COMMANDS[pair], *argv[i + 2:]]  # type: ignore[index]
+        return [*argv[:i], TWO_WORD_COMMANDS[pair], *argv[i + 2:]]
     return argv
 
 
@@ -161,7 +161,7 @@ def _os_error(exc: OSError) -> ScenarioError:
                          file=exc.filename, fix=fixes.get(exc.errno or 0, "check the path"))
 
 
-def _terminate(signum: int, _frame: object) -> None:
+def _terminate(_signum: int, _frame: object) -> None:
     """SIGTERM (``kill PID``) unwinds like Ctrl-C, so temporary outputs are removed."""
     raise KeyboardInterrupt
 

@@ -6,6 +6,7 @@ all three (the file's SHA-256, the resolved parameters, the package version and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import platform
@@ -152,10 +153,8 @@ def write_outputs(result: RunResult, out_dir: str | Path,
     out = Path(out_dir)
     with atomic.folder(out) as tmp:
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
-        try:
+        with contextlib.suppress(ImportError):
             result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        except ImportError:
-            pass
         result.events.to_csv(tmp / "events.csv", index=False)
         result.towns.to_csv(tmp / "towns.csv", index=False)
         (tmp / "metadata.json").write_text(json.dumps(result.metadata, indent=2, default=str)

@@ -248,6 +248,7 @@ def _row_error(p: Path, text: str, i: int, label: str, exc: ValidationError) -> 
 
     err = exc.errors()[0]
     name = str(err["loc"][0]) if err["loc"] else ""
+    fix: str | None
     if err["type"] == "missing":
         msg, fix = "required field is missing", "each target needs id, quantity, unit, kind, why"
     elif err["type"] == "extra_forbidden":
@@ -418,13 +419,6 @@ def series_values(ts: pd.DataFrame, targets: Sequence[Target]) -> dict[str, floa
             continue
         out[t.outcome] = value_at(ts, t.series, t.day) if t.day <= last + 1e-9 else math.nan
     return out
-
-
-def observations(ts: pd.DataFrame, events: pd.DataFrame, targets: Sequence[Target]) -> dict[str, Any]:
-    """Everything the targets read from one run: the summary outcomes and the series values."""
-    from sim.outcomes import summarize
-
-    return {**summarize(ts, events), **series_values(ts, targets)}
 
 
 def errors(outcomes: Mapping[str, Any], targets: Sequence[Target]) -> dict[str, float]:

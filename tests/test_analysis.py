@@ -143,7 +143,7 @@ def test_compare_draws_one_box_per_scenario_sorted_by_median(batch_dir):
         labels = [t.get_text() for t in ax.get_yticklabels()]
         med = runs.groupby("scenario")[o].median()
         assert labels == sorted(SCENARIOS, key=lambda s: med[s])
-        assert len([p for p in ax.patches]) == len(SCENARIOS)
+        assert len(list(ax.patches)) == len(SCENARIOS)
 
 
 def test_comparison_table_has_a_row_per_scenario(batch_dir):

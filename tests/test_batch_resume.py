@@ -235,7 +235,11 @@ def test_a_batch_killed_then_resumed_after_an_extended_file_changed_is_refused(t
     # a case data file too
     parent.write_text(original, encoding="utf-8")
     towns = tmp_path / "s" / "data" / "towns.csv"
-    towns.write_text(towns.read_text(encoding="utf-8").replace(",6622,", ",6623,", 1), encoding="utf-8")
+    before = towns.read_text(encoding="utf-8")
+    rows = pd.read_csv(towns, dtype=str, keep_default_na=False)
+    rows.loc[0, "population"] = str(int(rows.loc[0, "population"]) + 1)  # one person more in one town
+    rows.to_csv(towns, index=False)
+    assert towns.read_text(encoding="utf-8") != before
     assert main(["--quiet", *args, "--out", str(out)]) == 2
     assert "towns.csv" in capsys.readouterr().err
     # restored: the batch resumes and ends as an uninterrupted one

@@ -181,7 +181,7 @@ def test_abc_with_several_runs_per_particle_is_reproducible_and_budget_counts_ru
     from analysis.calibration import run_abc
 
     targets = load_targets(TARGETS)
-    kw = dict(budget=20, seed=3, population_size=5, population_scale=0.02, reps_per_particle=2)
+    kw = {"budget": 20, "seed": 3, "population_size": 5, "population_scale": 0.02, "reps_per_particle": 2}
     a = run_abc(str(coarse), targets, **kw)
     b = run_abc(str(coarse), targets, **kw)
     pd.testing.assert_frame_equal(a.all_particles, b.all_particles)
@@ -325,7 +325,7 @@ def test_abc_on_a_dask_cluster_gives_the_in_process_posterior(coarse):
     from sim.targets import load_target_files
 
     targets = load_target_files([TARGETS, RECORD])
-    kw = dict(budget=16, seed=8, population_size=4, population_scale=0.02, horizon_days=22)
+    kw = {"budget": 16, "seed": 8, "population_size": 4, "population_scale": 0.02, "horizon_days": 22}
     a = run_abc(str(coarse), targets, **kw)
     ex = DaskExecutor("local", workers=2)
     try:

@@ -21,9 +21,10 @@ DATA = SCENARIOS / "data" / "daraa2018"
 
 
 def tiny(folder: Path, name: str = "tiny", extra: str = "") -> Path:
-    """A 2%, 5-day scenario extending the library baseline (fast)."""
+    """A 2%, 5-day scenario extending the library baseline (fast); without the baseline's dated
+    interventions, which fall after its horizon."""
     p = folder / f"{name}.toml"
-    p.write_text(f'extends = "{BASELINE}"\n{extra}\n[time]\nhorizon_days = 5\n'
+    p.write_text(f'extends = "{BASELINE}"\n{extra}\ninterventions = []\n[time]\nhorizon_days = 5\n'
                  "[world]\npopulation_scale = 0.02\n", encoding="utf-8")
     return p
 
@@ -99,15 +100,59 @@ def test_a_scenario_name_cannot_steer_the_default_output_folder(tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work", "x.toml"]
 
 
-@pytest.mark.parametrize("mask,mode", [(0o022, 0o755), (0o077, 0o700)])
-def test_a_run_folder_honours_the_umask(tmp_path, mask, mode):
+def _modes_under(root: Path) -> dict[str, int]:
+    """Permission bits of everything below ``root`` (relative path -> mode)."""
+    return {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077], ids=["umask022", "umask077"])
+def test_every_output_honours_the_umask(tmp_path, mask):
+    """A run (with its plot), a batch and its summary, figures (PNG, SVG, a GIF), the report, a
+    sensitivity analysis, a tiny calibration and the JSON Schema, all written under one umask:
+    every file and folder gets the mode a new one gets under it (no 0600/0700 of mkstemp, no
+    fixed 0644/0755), and no temporary file is left."""
     old = os.umask(mask)
     try:
-        assert run(str(tiny(tmp_path)), "--out", str(tmp_path / "r")) == 0
+        work = tmp_path / "work"
+        work.mkdir()
+        sc = tiny(work)
+        coarse = work / "coarse.toml"  # calibration: the targets' horizon, 12-hour ticks
+        coarse.write_text(f'extends = "{BASELINE}"\n[time]\ntick_hours = 12\nhorizon_days = 30\n',
+                          encoding="utf-8")
+        o = work / "out"
+        commands = [
+            ["run", str(sc), "--out", str(o / "run")],
+            ["batch", str(sc), "-r", "2", "--workers", "1", "--out", str(o / "batch")],
+            ["batch", "summarize", str(o / "batch")],
+            ["plot", "curves", str(o / "batch")],
+            ["plot", "map", str(o / "run"), "--day", "2", "--animate"],
+            ["report", str(o / "batch"), "--no-maps"],
+            ["sensitivity", str(sc), "--method", "morris", "--samples", "2", "--params",
+             "regime.bombardment_capacity,casualties.lethality", "--out", str(o / "sens")],
+            ["calibrate", str(coarse), "--budget", "8", "--population", "2", "--reps-per-particle", "1",
+             "--replicates", "2", "--candidates", "1", "--select-reps", "1", "--workers", "1",
+             "--population-scale", "0.01", "--out", str(o / "cal"),
+             "--scenario-out", str(o / "cal.toml")],
+            ["scenario", "schema", "--out", str(o / "schema" / "negsim.schema.json")],
+        ]
+        for argv in commands:
+            assert main(["--quiet", *argv]) == 0, argv
     finally:
         os.umask(old)
-    assert (tmp_path / "r").stat().st_mode & 0o777 == mode
-    assert (tmp_path / "r" / "metadata.json").stat().st_mode & 0o777 == mode & 0o666
+    modes = _modes_under(work)
+    for must in ("out/run/displacement.png", "out/run/metadata.json", "out/run/map.gif",
+                 "out/batch/manifest.json", "out/batch/runs.parquet", "out/batch/_journal.jsonl",
+                 "out/batch/summary.csv", "out/batch/report.html", "out/sens/indices.csv",
+                 "out/sens/sensitivity.png", "out/cal/report.md", "out/cal.toml",
+                 "out/schema/negsim.schema.json"):
+        assert must in modes, must
+    assert any(k.startswith("out/batch/timeseries/scenario=") and k.endswith(".parquet") for k in modes)
+    assert any(k.startswith("out/batch/figures/curves") and k.endswith(".svg") for k in modes)
+    file_mode, folder_mode = 0o666 & ~mask, 0o777 & ~mask
+    wrong = {k: oct(m) for k, m in modes.items()
+             if m != (folder_mode if (work / k).is_dir() else file_mode)}
+    assert wrong == {}
+    assert not [k for k in modes if Path(k).name.endswith(".tmp") or ".tmp." in Path(k).name]
 
 
 def _dead_pid() -> int:

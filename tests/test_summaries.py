@@ -17,9 +17,10 @@ from tests.test_batch import tiny_toml
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
-    """tiny over 11 bombardment capacities (p000..p010), 2 replicates, 5 days."""
+    """tiny over 11 bombardment capacities (p000..p010), 2 replicates, 5 days (without the
+    baseline's dated interventions, which fall after that horizon)."""
     d = tmp_path_factory.mktemp("sweep")
-    sc = tiny_toml(d, extra="")
+    sc = tiny_toml(d, extra="interventions = []")
     sc.write_text(sc.read_text().replace("horizon_days = 20", "horizon_days = 5"), encoding="utf-8")
     out = d / "b"
     assert main(["--quiet", "batch", str(sc), "-r", "2", "--workers", "1", "--out", str(out),
@@ -42,7 +43,7 @@ def test_summarize_gives_one_row_per_point_in_numeric_order(sweep, capsys):
 
 
 def test_summarize_keeps_sampled_designs_point_by_point(tmp_path, capsys):
-    sc = tiny_toml(tmp_path)
+    sc = tiny_toml(tmp_path, extra="interventions = []")  # its day-8 corridors are past day 3
     sc.write_text(sc.read_text().replace("horizon_days = 20", "horizon_days = 3"), encoding="utf-8")
     out = tmp_path / "lhs"
     assert main(["--quiet", "batch", str(sc), "--workers", "1", "--out", str(out), "--design", "lhs",

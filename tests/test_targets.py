@@ -22,7 +22,6 @@ from sim.targets import (
     horizon_needed,
     load_target_files,
     load_targets,
-    observations,
     series_key,
     series_values,
 )
@@ -107,13 +106,13 @@ def test_series_value_after_the_end_of_the_run_is_missing_not_the_last_value():
     assert errors(v, [t]) == {"a": MISSING_ERROR}
 
 
-def test_observations_hold_the_summary_outcomes_and_the_series_values(small):
+def test_a_calibration_runs_observations_hold_the_summary_outcomes_and_the_series_values():
+    from analysis.calibration import run_one
     from sim.outcomes import OUTCOME_NAMES
-    from sim.run import collect, simulate
+    from tests.conftest import BASELINE
 
-    res = collect(simulate(small, seed=2))
     record = load_targets(RECORD)
-    obs = observations(res.timeseries, res.events, record)
+    obs, _ = run_one(str(BASELINE), {}, 2, population_scale=0.05, targets=tuple(record))
     assert set(OUTCOME_NAMES) <= set(obs)
     for t in record:
         if t.series is not None:

@@ -11,6 +11,7 @@ Skipped, with the reason, only when no Chromium is installed (``.ci/run`` instal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -186,10 +187,8 @@ def test_the_server_child_dies_with_negsim_viz(tmp_path, sig):
             s.bind(("127.0.0.1", port))  # nothing listens on the port any more
     finally:
         for p in [*children]:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
-            except psutil.NoSuchProcess:
-                pass
         if parent.poll() is None:
             parent.kill()
         parent.wait(timeout=30)

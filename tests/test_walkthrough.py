@@ -63,7 +63,7 @@ def test_sensitivity_runs_replicates_per_point_with_batch_engine_seeds_and_can_g
 
     sc = tiny_toml(tmp_path)
     out = tmp_path / "sens"
-    kw = dict(params=SENS_PARAMS, outcomes=["displaced_day16", "deaths_day16"], seed=4)
+    kw = {"params": SENS_PARAMS, "outcomes": ["displaced_day16", "deaths_day16"], "seed": 4}
     one = run_sensitivity(sc, out, "morris", 2, replicates=1, **kw)
     assert one["runs"] == 2 * 3
     first = {p.name: p.stat().st_mtime_ns for p in out.glob("timeseries/*/part-*.parquet")}

@@ -227,13 +227,13 @@ def panel_markdown(m: NegotiationModel) -> str:
 
 
 @solara.component
-def ErrorNotice(model: VizModel):
+def ErrorNotice(model: VizModel) -> None:
     """The schema's message for a bad scenario, shown where a view would be."""
     solara.Error(label=model.error or "", classes=["negsim-error"], icon=True)
 
 
 @solara.component
-def MapView(model: VizModel):
+def MapView(model: VizModel) -> solara.Element:
     update_counter.get()
     if model.sim is None:
         return ErrorNotice(model)
@@ -242,7 +242,7 @@ def MapView(model: VizModel):
 
 
 @solara.component
-def DisplacedChart(model: VizModel):
+def DisplacedChart(model: VizModel) -> solara.Element:
     update_counter.get()
     if model.sim is None:
         return ErrorNotice(model)
@@ -253,7 +253,7 @@ def DisplacedChart(model: VizModel):
 
 
 @solara.component
-def DeathsChart(model: VizModel):
+def DeathsChart(model: VizModel) -> solara.Element:
     update_counter.get()
     if model.sim is None:
         return ErrorNotice(model)
@@ -261,7 +261,7 @@ def DeathsChart(model: VizModel):
 
 
 @solara.component
-def NegotiationPanel(model: VizModel):
+def NegotiationPanel(model: VizModel) -> solara.Element:
     update_counter.get()
     with solara.Column(style={"padding": "8px"}) as col:
         solara.Text(f"Scenario file: {model.scenario_file}", classes=["negsim-file"])

@@ -173,7 +173,8 @@ def _fmt(v: float) -> str:
 
 
 def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
-    from sim.batch.store import FEW_RUNS, BatchStore, atomic_write, read_runs_table
+    from sim import atomic
+    from sim.batch.store import FEW_RUNS, BatchStore, read_runs_table
 
     store = BatchStore(out)
     manifest = store.manifest()  # a clear error if OUT is not a batch
@@ -190,7 +191,8 @@ def cmd_summarize(out: Path, csv: Path | None, quiet: bool = False) -> int:
     target = csv or out / "summary.csv"
     if target.is_dir():
         raise ScenarioError("is a folder", file=target, field="--csv", fix="name a .csv file")
-    atomic_write(target, lambda p: table.to_csv(p, index=False))
+    with atomic.writing(target) as tmp:
+        table.to_csv(tmp, index=False)
     if not quiet:
         group = [c for c in table.columns if c not in ("outcome", "n", "median", "q05", "q95")]
         table = table.assign(cell=[f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]" for m, lo, hi

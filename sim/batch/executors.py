@@ -18,11 +18,12 @@ An exception raised by the callable is raised by the iterator.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
@@ -41,7 +42,7 @@ class Executor(Protocol):
     def map_unordered(self, specs: Iterable[RunSpec]) -> Iterator[RunOutput]: ...
 
     def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
-                    in_flight: int | None = None) -> Iterator[R]: ...
+                    in_flight: int | None = None) -> Generator[R]: ...
 
     def close(self) -> None: ...
 
@@ -49,7 +50,7 @@ class Executor(Protocol):
 _END = object()
 
 
-def _ordered(submit: Callable[[Any], Any], items: Iterable[Any], limit: int) -> Iterator[Any]:
+def _ordered(submit: Callable[[Any], Any], items: Iterable[Any], limit: int) -> Generator[Any]:
     """Submit items (``submit(item)`` -> a future with ``result()`` and ``cancel()``) keeping at
     most ``limit`` in flight; yield their results in the items' order. Closing the generator
     cancels the futures still pending."""
@@ -89,7 +90,7 @@ class SerialExecutor:
             yield execute(spec)
 
     def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
-                    in_flight: int | None = None) -> Iterator[R]:
+                    in_flight: int | None = None) -> Generator[R]:
         for item in items:
             yield fn(item)
 
@@ -131,6 +132,7 @@ class LocalExecutor:
                  preload: Sequence[str] = ()) -> None:
         self.workers = workers or default_workers()
         self.in_flight = max(self.workers * in_flight_per_worker, 1)
+        ctx: mp.context.BaseContext
         if "forkserver" in mp.get_all_start_methods():
             ctx = mp.get_context("forkserver")
             # Workers fork from a server that has already imported the model (and ``preload``,
@@ -174,7 +176,7 @@ class LocalExecutor:
             fill()
 
     def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
-                    in_flight: int | None = None) -> Iterator[R]:
+                    in_flight: int | None = None) -> Generator[R]:
         """``fn`` (picklable: a module-level function) over ``items`` in this pool, in order."""
         return _ordered(lambda item: self._pool.submit(fn, item), items, in_flight or self.in_flight)
 
@@ -211,7 +213,7 @@ class DaskExecutor:
         self.workers = max(n, 1)
         self.in_flight = self.workers * in_flight_per_worker
 
-    def _lost(self, done: int) -> InfrastructureError:
+    def _lost(self) -> InfrastructureError:
         return InfrastructureError(
             f"lost the connection to the Dask scheduler at {self.address} (status "
             f"{self._client.status}); the runs finished so far are stored", field="--scheduler",
@@ -225,14 +227,13 @@ class DaskExecutor:
 
         it = iter(specs)
         pending: dict[object, RunSpec] = {}
-        finished = 0
 
         def submit_one() -> bool:
             spec = next(it, None)
             if spec is None:
                 return False
             if self._client.status != "running":
-                raise self._lost(finished)
+                raise self._lost()
             fut = self._client.submit(execute, spec, key=f"negsim-run-{spec.run_id}-{spec.seed}", pure=False)
             pending[fut] = spec
             return True
@@ -245,33 +246,30 @@ class DaskExecutor:
                 done, _ = wait(list(pending), timeout=self.heartbeat_s, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 if self._client.status != "running":
-                    raise self._lost(finished) from None
+                    raise self._lost() from None
                 continue
             for fut in done:
                 spec = pending.pop(fut)
                 if fut.cancelled() or self._client.status != "running":
-                    raise self._lost(finished)
+                    raise self._lost()
                 try:
                     out = fut.result()
                 except Exception as exc:  # a worker died (KilledWorker) or the task could not run
                     out = _pool_failure(spec, exc)
                 finally:
                     fut.release()
-                finished += 1
                 yield out
                 submit_one()
 
     def map_ordered(self, fn: Callable[[T], R], items: Iterable[T],
-                    in_flight: int | None = None) -> Iterator[R]:
+                    in_flight: int | None = None) -> Generator[R]:
         """``fn`` (picklable) over ``items`` on the cluster, in order."""
         return _ordered(lambda item: self._client.submit(fn, item, pure=False), items,
                         in_flight or self.in_flight)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a lost scheduler: nothing left to close cleanly
             self._client.close(timeout=self.heartbeat_s * 2)
-        except Exception:  # noqa: BLE001 - a lost scheduler: nothing left to close cleanly
-            pass
         if self._cluster is not None:
             self._cluster.close()
 

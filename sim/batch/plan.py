@@ -18,6 +18,7 @@ a child stream of its own seed sequence (see :mod:`sim.batch.posterior`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -106,7 +107,7 @@ class Sweep:
     def grid_values(self) -> tuple[Any, ...]:
         if self.values is not None:
             return self.values
-        if self.n is None:
+        if self.n is None or self.lo is None or self.hi is None:
             raise ValueError(f"--sweep {self.spec!r}: a grid needs a point count, e.g. "
                              f"{self.path}={self.lo}:{self.hi}:5 (or list values a,b,c)")
         vals = np.linspace(self.lo, self.hi, self.n)
@@ -255,7 +256,7 @@ class RunSpec:
 class Plan:
     """Every run of a batch, in a fixed order, with the settings that produced it."""
 
-    scenarios: dict[str, dict[str, str]]
+    scenarios: dict[str, dict[str, Any]]  # file, sha256 and the inputs' hashes
     root_seed: int
     replicates: int
     design: Design
@@ -303,7 +304,7 @@ def check_plan_size(n: int, max_runs: int | None, what: str) -> None:
                                 f"to go on anyway, raise the limit: --max-runs {n}")
 
 
-def validate_scenario(sc: Scenario, path: Path) -> None:
+def validate_scenario(sc: Scenario) -> None:
     """What ``negsim scenario validate`` checks beyond the schema: the case data loads and the
     interventions name real towns and zones (so a batch fails before its first run, not in it)."""
     from sim.model import load_case
@@ -339,10 +340,8 @@ def input_hashes(sc: Scenario, points: list[dict[str, Any]] | None = None) -> di
     files += case_files(sc).values()
     for pt in points or []:
         if any(str(k).startswith("world.") and str(k).endswith("_file") for k in pt):
-            try:
+            with contextlib.suppress(ValueError):
                 files += case_files(apply_params(sc, pt)).values()
-            except ValueError:
-                pass
     return {str(f): file_sha256(f) for f in dict.fromkeys(files) if f.is_file()}
 
 
@@ -391,7 +390,7 @@ def make_plan(scenario_files: list[str | Path], *, replicates: int = 1,
             raise ScenarioError(f"scenario name {sc.name!r} may not be empty, '.' or '..', or contain "
                                 "'/', '\\', '=' or control characters", file=p, field="name",
                                 fix="name it with letters, digits, '_' or '-'")
-        validate_scenario(sc, p)
+        validate_scenario(sc)
         scenarios[sc.name] = {"file": str(p.resolve()), "sha256": file_sha256(p)}
         loaded.append((sc.name, sc, p))
     # Every point must be valid for every scenario: check now, not mid-batch.

@@ -30,6 +30,7 @@ generation, a ``generation`` column, a ``weight`` column, one column per dotted 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,9 @@ class Posterior:
 def _cast_rows(particles: pd.DataFrame) -> tuple[dict[str, Any], ...]:
     from sim.batch.plan import field_type
 
-    types = {c: field_type(c) for c in particles.columns}
-    cast = {int: lambda v: int(round(v)), bool: lambda v: bool(round(v))}
-    return tuple({c: cast.get(types[c], float)(float(v)) for c, v in row.items()}
+    types = {str(c): field_type(str(c)) for c in particles.columns}
+    conv: dict[Any, Callable[[float], Any]] = {int: lambda v: int(round(v)), bool: lambda v: bool(round(v))}
+    return tuple({str(c): conv.get(types[str(c)], float)(float(v)) for c, v in row.items()}
                  for row in particles.to_dict("records"))
 
 

@@ -20,15 +20,14 @@ import datetime as dt
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
 import sim
-from sim.atomic import umask
+from sim import atomic
 from sim.batch.plan import Plan
 from sim.batch.posterior import DRAW_COLUMN
 from sim.batch.worker import RunOutput
@@ -42,22 +41,6 @@ JOURNAL = "_journal.jsonl"
 #: (5%-95%, bands, boxes) are shown with a warning that they are rough.
 FEW_RUNS = 10
 ID_COLUMNS = ("run_id", "scenario", "point_id", "replicate", "seed", "status", "error")
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write ``path`` through ``write(tmp)`` on a hidden temp file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _json_value(v: Any) -> Any:
@@ -91,13 +74,14 @@ class BatchStore:
 
         self._made_dir = not self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until unlock()
+        lock = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until unlock()
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._lock.close()
+            lock.close()
             raise ScenarioError("another batch is writing to this folder right now", file=self.out,
                                 field="--out", fix="wait for it to finish, or choose another --out") from None
+        self._lock: IO[str] | None = lock
 
     def unlock(self) -> None:
         lock = getattr(self, "_lock", None)
@@ -188,7 +172,7 @@ class BatchStore:
         if plan.posterior_info is not None:  # a posterior-predictive batch (sim.batch.posterior)
             manifest["posterior_draws"] = plan.posterior_info
         text = json.dumps(manifest, indent=1, default=_json_value) + "\n"
-        atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
+        atomic.write_text(self.manifest_path, text)
 
     def manifest(self) -> dict[str, Any]:
         if not self.out.is_dir():
@@ -214,8 +198,9 @@ class BatchStore:
             ts["point_id"] = spec.point_id
             ts["replicate"] = spec.replicate
             ts["seed"] = spec.seed
-            atomic_write(self.part_path(spec.scenario, spec.run_id),
-                         lambda p: ts.to_parquet(p, index=False))
+            # many parts share a folder: clean_temp() removes a killed batch's temporaries
+            with atomic.writing(self.part_path(spec.scenario, spec.run_id), clean=False) as tmp:
+                ts.to_parquet(tmp, index=False)
         row = {"run_id": spec.run_id, "scenario": spec.scenario, "point_id": spec.point_id,
                "replicate": spec.replicate, "seed": spec.seed, "status": res.status,
                "error": res.error, "params": spec.params, "outcomes": res.outcomes,
@@ -265,7 +250,7 @@ class BatchStore:
         drop = set(run_ids)
         rows = [r for r in self.done_rows().values() if r["run_id"] not in drop]
         text = "".join(json.dumps(r, default=_json_value) + "\n" for r in rows)
-        atomic_write(self.journal_path, lambda p: p.write_text(text, encoding="utf-8"))
+        atomic.write_text(self.journal_path, text)
 
     def write_runs_table(self, plan_order: list[str] | None = None) -> pd.DataFrame:
         """Rebuild ``runs.parquet`` from the journal, in plan order; returns the table."""
@@ -300,7 +285,8 @@ class BatchStore:
         df = pd.DataFrame.from_records(records, columns=[*ID_COLUMNS, *draw_cols, *sweep_cols, *outcome_cols])
         for c in ("point_id", "replicate", "seed", *draw_cols):
             df[c] = df[c].astype("int64")
-        atomic_write(self.out / RUNS, lambda p: df.to_parquet(p, index=False))
+        with atomic.writing(self.out / RUNS) as tmp:
+            df.to_parquet(tmp, index=False)
         return df
 
 

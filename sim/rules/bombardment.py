@@ -4,9 +4,11 @@
 (air strikes, barrel bombs, missiles; the scale is a scenario lever, 1 by default), where
 ``level_i`` comes from :mod:`sim.rules.escalation`. Capacity is split among rebel-held towns
 (except those under a local ceasefire, :mod:`sim.rules.ceasefire`) in proportion to
-``priority_i = 1 + priority_front * on_front_i +
-priority_strategic * strategic_i + priority_axis * axis_i``. Intensity ``I_i`` (strikes/day);
-strikes per tick ~ Poisson(I_i * dt).
+``priority_i = priority_base + axis_i * (priority_axis + priority_front * on_front_i +
+priority_strategic * strategic_i)`` (``axis_i`` the weight of the open offensive axes at the
+town, :mod:`sim.rules.offensive`: strikes follow the axes). The level multiplies a town's share
+after the split, so a town calmed by talks does not pass its share to the others. Intensity
+``I_i`` (strikes/day); strikes per tick ~ Poisson(I_i * dt).
 
 Calibrated by: nearly 150 civilians killed since June 19 (article line 26) together with
 :mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5).

@@ -24,7 +24,7 @@ def quiet_towns(last_strike_day: np.ndarray, dist_km: np.ndarray, day: float,
     ``quiet_days`` is 0.
     """
     near = dist_km <= radius_km
-    latest = np.where(near, last_strike_day[None, :], -np.inf).max(axis=1)
+    latest = np.where(near, last_strike_day[None, :], -np.inf).max(axis=1, initial=-np.inf)
     return ((day - latest) >= quiet_days) & (latest < day)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario, WorldParams, describe_field
@@ -90,9 +91,9 @@ def _anchor_default_data_paths(data: dict[str, Any]) -> None:
 def _resolve_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
     path = path.resolve()
     if path in seen:
-        chain = " -> ".join(p.name for p in (*seen, path))
+        cycle = " -> ".join(p.name for p in (*seen, path))
         last = seen[-1]
-        raise ScenarioError(f"`extends` cycle: {chain}", file=last, field="extends",
+        raise ScenarioError(f"`extends` cycle: {cycle}", file=last, field="extends",
                             line=find_line(last.read_text(encoding="utf-8"), ("extends",)),
                             fix="remove the cycle: a scenario may not extend itself, directly "
                                 "or through other files")
@@ -219,7 +220,7 @@ def _leaf_field(loc: tuple[Any, ...]) -> Any:
 _ROOT_LOC = re.compile(r"^(\w+)\[(\d+)\]\.(\w+): (.*)$", re.S)
 
 
-def _explain(err: dict[str, Any]) -> tuple[tuple[Any, ...], str, str | None]:
+def _explain(err: ErrorDetails) -> tuple[tuple[Any, ...], str, str | None]:
     """Location, message and fix for one pydantic error."""
     loc = tuple(err["loc"])
     kind = err["type"]

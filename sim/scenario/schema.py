@@ -11,7 +11,7 @@ dimensionless values of the bargaining rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -477,6 +477,6 @@ def calibratable_params() -> dict[str, tuple[float, float]]:
         for fname, f in ann.model_fields.items():
             extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
             if extra.get("calibratable"):
-                lo, hi = extra["prior"]
+                lo, hi = cast("tuple[float, float]", extra["prior"])  # set by param(): two numbers
                 out[f"{gname}.{fname}"] = (float(lo), float(hi))
     return out
