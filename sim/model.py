@@ -289,11 +289,15 @@ class NegotiationModel(mesa.Model):
         self.strikes_cum += self.strikes
         self.last_strike_day[self.strikes > 0] = day
         cp = self.params.casualties
+        # a population scaled down (world.population_scale) is a sample of the whole: a strike
+        # kills that share of the persons it would kill at full scale
+        scale = self.params.world.population_scale
         counts = civ.counts_by_loc()
         present = counts[:T]
         deaths = np.zeros(civ.n_loc, dtype=np.int64)
         deaths[:T] = casualties.draw_deaths(
-            casualties.strike_death_rate(self.strikes, present, cp.lethality, cp.shelter_half),
+            casualties.strike_death_rate(self.strikes, present, cp.lethality * scale,
+                                         cp.shelter_half * scale),
             present, self.rng)
         aid = 1.0 if (cp.aid_through_hostilities or self.talks.state in SETTLED) else 0.0
         border = np.array([counts[T + C.JORDAN], counts[T + C.GOLAN]])

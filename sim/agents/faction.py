@@ -40,9 +40,14 @@ class Faction(mesa.Agent):
         return float(rebel_side(self.model.control[self.towns]).sum()) / self.initial_towns
 
     def suffer(self, strikes: float, deaths: float, new_displaced: float) -> float:
-        """Accumulate pain for one tick; returns this tick's increment."""
+        """Accumulate pain for one tick; returns this tick's increment.
+
+        Deaths and displaced persons count at full scale (divided by ``world.population_scale``):
+        a population scaled down to run faster must weigh on the talks as the whole one does."""
         p = self.model.params.negotiation
         dt = self.model.dt_days
+        scale = self.model.params.world.population_scale
+        deaths, new_displaced = deaths / scale, new_displaced / scale
         inc = (p.pain_per_strike * strikes + p.pain_per_death * deaths
                + p.pain_per_displaced * new_displaced / 1000.0)
         self.pain = self.pain * math.exp(-p.pain_decay * dt) + inc

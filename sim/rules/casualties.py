@@ -2,7 +2,10 @@
 
 Strike deaths in town i per tick ~ ``Poisson(lethality * strikes_i * present_i /
 (present_i + shelter_half))``: deaths scale with the people actually present, so a town
-emptied by flight loses fewer, and there are no strike deaths without strikes.
+emptied by flight loses fewer, and there are no strike deaths without strikes. A run at a
+population scale s (``world.population_scale``) is a sample of the whole population: its
+``lethality`` and ``shelter_half`` (persons) are multiplied by s, so deaths are the same share
+of the population at every scale.
 Exposure deaths among people stuck at a closed border per tick ~ ``Poisson(exposure_rate *
 heat_factor * (1 - aid_relief * aid) * n * dt)`` (45 degC heat, desert winds, scorpions and
 snakes; aid blocked by the hostilities unless ``casualties.aid_through_hostilities``).

@@ -68,15 +68,20 @@ CAPACITIES = (10.0, 20.0, 40.0, 80.0, 120.0)
 @pytest.mark.parametrize("context", [{}, {"borders__jordan_open": True},
                                      {"regime__corridors_open": True}],
                          ids=["baseline", "jordan_open", "corridors_open"])
-def test_more_bombardment_never_lowers_expected_displacement(context):
-    """Mean cumulative displacement never falls as capacity rises, on any day (tolerance 2% of
-    the population; seed-to-seed s.e. of these means was about 1-2%).
+def test_more_bombardment_never_lowers_expected_displacement_before_the_offers(context):
+    """Until the mediator's offers (``mediator.offers_from_day``), mean cumulative displacement
+    never falls as capacity rises, on any day (tolerance 2% of the population; seed-to-seed s.e.
+    of these means was about 1-2%): before coercion and settlement begin, strikes only drive
+    people out.
 
-    Measured beyond the prior (160-320 strikes/day) the relation fails from about day 8: the
-    campaign ends sooner (towns settle faster) and fewer people flee in all (reported, not
-    tested).
+    After the offers the relation does not hold, by the rules' design, and is reported, not
+    tested: heavier bombing makes towns settle sooner (reconciliation pressure), which ends their
+    ultimatum flight and leaves fewer towns for the blitz after the collapse. Measured on the
+    baseline at 1:50, 6 seeds: day-16 cumulative displacement 44%, 47%, 46%, 39%, 42% of the
+    population for 10, 20, 40, 80, 120 strikes/day, while on day 8 it rises 5%, 7%, 9%, 14%, 17%.
     """
-    curves = [_mean(_variant(regime__bombardment_capacity=c, **context), "fled_cum")
+    first_offer = int(_base().mediator.offers_from_day)  # whole days before the first offer
+    curves = [_mean(_variant(regime__bombardment_capacity=c, **context), "fled_cum")[:first_offer + 1]
               for c in CAPACITIES]
     for lo, hi, c_lo, c_hi in zip(curves, curves[1:], CAPACITIES, CAPACITIES[1:], strict=False):
         worst = float((hi - lo).min())
@@ -94,12 +99,20 @@ def test_opening_a_border_never_raises_the_count_stuck_at_it(border, column):
 
 
 def test_tick_length_1h_6h_24h_gives_the_same_daily_curves():
-    """Daily displaced and at-home shares agree within 4% of the population (measured: <2%)."""
+    """Daily displaced and at-home shares agree within 4% of the population between 1 h and 6 h
+    ticks (measured: <2%). With 24 h ticks a threshold crossed during a day (an ultimatum, the
+    collapse) acts only from the next tick, so the 24 h curve may lag the 6 h one by one day: on
+    each day it lies within 4% of the band spanned by the 6 h curve on that day and the day
+    before (measured at the time of writing: a one-day lag at the day-10 and day-16 jumps)."""
     curves = {h: _means(_variant(time__tick_hours=h), ("displaced_total", "at_home")) for h in (1, 6, 24)}
-    for h in (1, 24):
-        for k in ("displaced_total", "at_home"):
-            diff = float(np.abs(curves[h][k] - curves[6][k]).max())
-            assert diff <= 0.04, f"{h} h vs 6 h ticks: {k} differs by {diff:.3f}"
+    for k in ("displaced_total", "at_home"):
+        diff = float(np.abs(curves[1][k] - curves[6][k]).max())
+        assert diff <= 0.04, f"1 h vs 6 h ticks: {k} differs by {diff:.3f}"
+        six, day = curves[6][k], curves[24][k]
+        before = np.concatenate([six[:1], six[:-1]])
+        lo, hi = np.minimum(before, six) - 0.04, np.maximum(before, six) + 0.04
+        outside = np.flatnonzero((day < lo) | (day > hi))
+        assert outside.size == 0, f"24 h ticks: {k} leaves the one-day-lag band on days {outside}"
 
 
 def test_population_scale_1_to_10_gives_the_same_shares_as_1_to_1():
