@@ -73,6 +73,11 @@ def _towns_table(town_days: list[tuple], w: World) -> pd.DataFrame:
         "displaced_out": np.concatenate(away), "deaths_cum": np.concatenate(deaths)})
 
 
+def events_frame(model: NegotiationModel) -> pd.DataFrame:
+    """A model's events as a table (without the ISO ``time`` column)."""
+    return pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail", "value"])
+
+
 def simulate(scenario: Scenario, seed: int, world: World | None = None) -> NegotiationModel:
     """Build and run the model to its horizon."""
     model = NegotiationModel(scenario, seed=seed, world=world)
@@ -85,7 +90,7 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
     sc = model.params
     ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
     ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
-    ev = pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail"])
+    ev = events_frame(model)
     ev.insert(0, "time", _times(sc.time.start_date, ev["day"].to_numpy()))
     ev = ev[list(EVENT_COLUMNS)]
     w = model.world
@@ -106,10 +111,11 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
         "households": int(len(model.civilians.home)),
         "persons": int(model.civilians.initial),
         "case_files": list(w.source_files),
+        "blocs": list(model.bloc_names),
         "parameters": sc.model_dump(mode="json"),
     }
     res = RunResult(sc, model.seed, ts, ev, towns, meta)
-    res.outcomes = summarize(ts, ev)
+    res.outcomes = summarize(ts, ev, w.outcomes, towns, model.bloc_names)
     meta["outcomes"] = res.outcomes
     return res
 

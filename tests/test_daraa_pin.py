@@ -27,6 +27,10 @@ PIN = DATA / "daraa_pin.json"
 SCENARIOS = ("daraa_pin.toml", "daraa_pin_levers.toml")
 SEEDS = (1, 2, 3, 4, 5)
 EVERY_DAYS = 4
+#: Outcomes whose definition changed on purpose, with the tolerance that change allows: before
+#: issue 14 the area handed over was parsed back from event text, where each town's km2 was
+#: rounded to 0.1; it is now the events' exact ``value`` (at most 0.05 km2 off per town, 73 towns).
+CHANGED_DEFINITION = {"area_handed_over_48h_after_collapse": 0.05 * 73}
 
 
 def measure(scenario: str, seed: int) -> dict[str, Any]:
@@ -62,6 +66,9 @@ def test_daraa_runs_are_unchanged_by_the_generalisation(scenario, seed):
     assert got["n_timeseries_rows"] == want["n_timeseries_rows"]
     for k, v in want["outcomes"].items():
         assert k in got["outcomes"], f"outcome {k} no longer resolves"
+        if k in CHANGED_DEFINITION and v is not None:
+            assert abs(got["outcomes"][k] - v) <= CHANGED_DEFINITION[k], (k, got["outcomes"][k], v)
+            continue
         assert _same(got["outcomes"][k], v), (k, got["outcomes"][k], v)
     for c, vals in want["timeseries"].items():
         assert c in got["timeseries"], f"column {c} is gone"

@@ -108,13 +108,15 @@ def test_series_value_after_the_end_of_the_run_is_missing_not_the_last_value():
 
 
 def test_observations_hold_the_summary_outcomes_and_the_series_values(small):
-    from sim.outcomes import OUTCOME_NAMES
+    from sim.model import load_case
+    from sim.outcomes import outcome_names
     from sim.run import collect, simulate
 
     res = collect(simulate(small, seed=2))
     record = load_targets(RECORD)
-    obs = observations(res.timeseries, res.events, record)
-    assert set(OUTCOME_NAMES) <= set(obs)
+    case = load_case(small).outcomes
+    obs = observations(res.timeseries, res.events, record, case)
+    assert set(outcome_names(case)) <= set(obs)
     for t in record:
         if t.series is not None:
             assert t.outcome in obs and not math.isnan(obs[t.outcome]), t.id
