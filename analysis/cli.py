@@ -157,7 +157,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     from analysis.store import load_run
 
     run = load_run(args.run)
-    geo = load_case_geometry(case_dir(run))
+    geo = load_case_geometry(case_dir(run), run.metadata)
     day = 16.0 if args.day is None else args.day
     paths = save_figure(map_figure(run, day, geo=geo), args.to or args.run / f"map_day{day:g}")
     if args.animate:

@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.agents import Civilians, Faction, Mediator, Regime, Town
 from sim.agents.civilians import Locations
+from sim.errors import ScenarioError
 from sim.rules import bombardment, casualties, evacuation, flight, returns, siege, territory
 from sim.rules import pockets as pocket_rule
 from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, Terms, blocs_of
@@ -145,7 +146,7 @@ class NegotiationModel(mesa.Model):
         self.strikes_cum = np.zeros(T, dtype=np.int64)
         self.deaths_town = np.zeros(T, dtype=np.int64)
         self.area_handed_over = 0.0
-        self.events: list[tuple[float, str, str, str, str]] = []
+        self.events: list[tuple[float, str, str, str, str, float]] = []
         self.triggered: set[str] = set()
 
         # Agents: the few actors are Mesa agents; civilians are one agent holding arrays.
@@ -169,6 +170,10 @@ class NegotiationModel(mesa.Model):
             for k in ks:
                 self.factions[k].bloc = b
         self.bloc_towns0 = [max(int((self.town_bloc == b).sum()), 1) for b in range(len(self.blocs))]
+        clash = sorted(set(self.bloc_names) & set(w.town_id))
+        if clash:  # a bloc's events name it as actor, as a town's do: they must differ
+            raise ScenarioError(f"bloc {clash[0]!r} has the id of a town", field="factions.bloc",
+                                fix="name the bloc after its faction or pocket, not a town id")
         self.talks_by_bloc = [Talks(terms=self.mediator.base_terms()) for _ in self.blocs]
         self.talks = self.talks_by_bloc[0]
         self.pocket = np.zeros(T, dtype=np.int64)  # pocket label of each town (sim/rules/pockets.py)

@@ -73,6 +73,13 @@ def _towns_table(town_days: list[tuple], w: World) -> pd.DataFrame:
         "displaced_out": np.concatenate(away), "deaths_cum": np.concatenate(deaths)})
 
 
+def zone_dict(z: Any) -> dict[str, Any]:
+    """A case zone as plain data (for metadata.json and the figures)."""
+    return {"id": z.id, "name": z.name, "kind": z.kind, "lat": z.lat, "lon": z.lon,
+            "border": z.border, "column": z.column, "crossed_column": z.crossed_column,
+            "arrived_column": z.arrived_column}
+
+
 def events_frame(model: NegotiationModel) -> pd.DataFrame:
     """A model's events as a table (without the ISO ``time`` column)."""
     return pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail", "value"])
@@ -112,6 +119,8 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
         "persons": int(model.civilians.initial),
         "case_files": list(w.source_files),
         "blocs": list(model.bloc_names),
+        "case_outcomes": [[o.name, o.unit, o.description] for o in w.outcomes],
+        "zones": [zone_dict(z) for z in w.zones],
         "parameters": sc.model_dump(mode="json"),
     }
     res = RunResult(sc, model.seed, ts, ev, towns, meta)

@@ -13,10 +13,9 @@ from sim.cli import main
 from sim.errors import ScenarioError
 from sim.model import load_case
 from sim.outcomes import outcome_names, summarize
-from sim.targets import project_outcomes
 from sim.run import collect, simulate
 from sim.scenario.loader import load_scenario
-from sim.targets import Target, distance, errors, load_targets
+from sim.targets import Target, distance, errors, load_targets, project_outcomes
 from tests.conftest import BASELINE, ROOT
 
 TARGETS = ROOT / "seeds" / "targets.toml"

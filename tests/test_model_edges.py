@@ -7,8 +7,7 @@ import math
 
 import pytest
 
-from sim.model import NegotiationModel
-from sim.model import load_case
+from sim.model import NegotiationModel, load_case
 from sim.outcomes import outcome_names
 from sim.run import collect, simulate
 from sim.scenario.schema import Intervention, get_param
