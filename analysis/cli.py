@@ -131,10 +131,10 @@ def cmd_zones(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from analysis.figures import DEFAULT_OUTCOMES, compare_figure, save_figure
+    from analysis.figures import compare_figure, save_figure
     from analysis.store import load_batch
 
-    fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or DEFAULT_OUTCOMES)
+    fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or None)
     _say(args, save_figure(fig, args.to or args.out / "figures" / "compare"))
     return 0
 

@@ -52,14 +52,15 @@ def small_file(tmp_path: Path) -> Path:
 
 
 def test_levers_override_the_scenario_file_values(small_file: Path):
-    built = build_scenario(small_file, "3", {"phases": 4, "safe_passage": True, "jordan_open": True,
-                                             "golan_open": None, "bombardment_capacity": 75.0})
+    built = build_scenario(small_file, "3", {"phases": 4, "safe_passage": True, "open_borders": True,
+                                             "corridors_open": None, "bombardment_capacity": 75.0})
     assert built.error is None and built.seed == 3
     sc = built.scenario
     assert get_param(sc, "mediator.phases") == 4
     assert get_param(sc, "mediator.safe_passage") is True
-    assert get_param(sc, "borders.jordan_open") is True
-    assert get_param(sc, "borders.golan_open") is False  # None keeps the file's value
+    assert sc.borders.open == ["jordan_border", "golan_frontier"]  # every border of the case
+    assert get_param(sc, "borders.open.jordan_border") is True
+    assert get_param(sc, "regime.corridors_open") is False  # None keeps the file's value
     assert get_param(sc, "regime.bombardment_capacity") == 75.0
     assert sc.world.population_scale == 0.05
 
