@@ -481,15 +481,20 @@ def choose_point(scenario_path: str, abc: AbcResult, targets: Sequence[Target], 
                  reps: int, seeds: Sequence[int], executor: Executor | None,
                  population_scale: float | None, progress: Callable[[int], None] | None = None,
                  horizon_days: float | None = None) -> tuple[dict[str, float], pd.DataFrame]:
-    """Pick the calibrated parameter set among the values before calibration, the posterior
-    median and the best particles of the last generation (``n_candidates`` in all), each run on
-    the same ``reps`` seeds (on ``executor``, up to ``horizon_days``)."""
+    """Pick the calibrated parameter set among the values before calibration (if within the
+    priors), the posterior median and the best particles of the last generation
+    (``n_candidates`` in all), each run on the same ``reps`` seeds (on ``executor``, up to
+    ``horizon_days``)."""
     summ = posterior_summary(abc.posterior, abc.free)
     base, _ = _base(scenario_path)
+    before = {p: float(get_param(base, p)) for p in abc.free}
     cands: list[tuple[str, dict[str, float]]] = [
-        ("values before calibration", {p: float(get_param(base, p)) for p in abc.free}),
         ("posterior median", {r.parameter: float(r.median) for r in summ.itertuples()})]
-    best = abc.posterior.sort_values("distance").head(max(n_candidates - 2, 0))
+    # the values before calibration compete only if the priors hold them (a second case's
+    # priors need not hold the first case's values: its point must be one of its priors)
+    if all(abc.free[p][0] <= v <= abc.free[p][1] for p, v in before.items()):
+        cands.insert(0, ("values before calibration", before))
+    best = abc.posterior.sort_values("distance").head(max(n_candidates - len(cands), 0))
     for i, (_, row) in enumerate(best.iterrows()):
         cands.append((f"particle {i + 1} (distance {row['distance']:.3f})",
                       {p: float(row[p]) for p in abc.free}))
