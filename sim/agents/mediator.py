@@ -36,7 +36,8 @@ class Mediator(mesa.Agent):
         name = m.bloc_names[b]
         pm = m.params.mediator
         if t.state == NegState.NO_TALKS:
-            if negotiation.should_open(m.bloc_settled_share(b), pm.open_share, pm.enabled) \
+            share = max(m.bloc_settled_share(b), m.settled_share())  # its towns', or the area's
+            if negotiation.should_open(share, pm.open_share, pm.enabled) \
                     and day >= pm.offers_from_day and m.rebel_negotiable_towns(b).size:
                 t.open(day, pm.deadline_days)
                 m.log("talks_opened", "mediator", name, "comprehensive talks")

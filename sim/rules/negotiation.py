@@ -18,7 +18,9 @@ A state machine with legal transitions only (any other raises :class:`IllegalTra
     (talks | rejected | escalation | resumed) -> ended   (nothing left to negotiate)
 
 * The mediator opens a bloc's talks (an ultimatum with a deadline ``mediator.deadline_days``)
-  once the share of the bloc's negotiable towns already settled reaches ``mediator.open_share``.
+  once the share of negotiable towns already settled reaches ``mediator.open_share``, counted
+  over the bloc's own towns or over the whole area, whichever is larger (a bloc holding a single
+  town would otherwise be offered talks only once it had fallen).
 * Every ``mediator.round_hours`` it makes an offer with the current terms (phases, safe passage,
   guarantees); the joint command answers by the bargaining rule (:mod:`sim.rules.acceptance`).
 * A rejection past the deadline is a collapse; the regime escalates (:mod:`sim.rules.escalation`).
