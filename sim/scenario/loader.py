@@ -67,7 +67,8 @@ def _rebase_world_paths(data: dict[str, Any], parent_dir: Path, child_dir: Path)
     if parent_dir == child_dir or not isinstance(world, dict):
         return
     for key, value in world.items():
-        if key.endswith("_file") and isinstance(value, str) and not Path(value).is_absolute():
+        if key.endswith("_file") and isinstance(value, str) and value.strip() \
+                and not Path(value).is_absolute():  # "" (no such file) stays ""
             world[key] = os.path.relpath(parent_dir / value, child_dir)
 
 
