@@ -389,6 +389,7 @@ RECORD_SERIES_LABELS = {
     "displaced_golan": "Displaced at the Golan frontier",
     "displaced_regime_area": "Crossed into government areas",
     "civilian_deaths_cum": "Civilians killed since day 0",
+    "regime_share_area": "Government's share of the area",
     "regime_share_daraa": "Government's share of Daraa governorate",
 }
 RECORD_FILE = ROOT / "seeds" / "record.toml"
@@ -480,8 +481,8 @@ def record_figure(wide: dict[str, pd.DataFrame], record: Record, *, bands: tuple
                 ax.text(record.cutoff_day, 0.02, "record ", transform=ax.get_xaxis_transform(),
                         ha="right", va="bottom", fontsize=7, color="0.25")
             ax.axvline(record.cutoff_day, color="0.15", ls="--", lw=1.1, zorder=5,
-                       label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}, the "
-                             "article's date: end of the record, start of the forecast")
+                       label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}: the "
+                             "record's cut-off, start of the forecast")
         ax.set_title(RECORD_SERIES_LABELS.get(col, labels.get(col, col)), fontsize=9)
         ax.set_xlim(*days)
         ax.set_ylim(bottom=0)
