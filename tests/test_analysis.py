@@ -348,7 +348,7 @@ def test_forecast_draws_a_panel_per_record_series_with_bands_ranges_and_the_cuto
             assert bx[0] == t.day <= 16
             lo, hi = t.bounds()
             assert by[0] == pytest.approx((lo + hi) / 2 * k / scale)
-        cut = [ln for ln in ax.lines if "end of the record, start of the forecast" in ln.get_label()]
+        cut = [ln for ln in ax.lines if "the record's cut-off, start of the forecast" in ln.get_label()]
         assert len(cut) == 1 and list(cut[0].get_xdata()) == [16.0, 16.0]
         assert "5 July 2018" in cut[0].get_label()
 
