@@ -61,7 +61,63 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "only a file negsim calibrate wrote is replaced")
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out and --scenario-out even if negsim did not write them")
+    p.add_argument("--free", default=None, metavar="PATH[=LO:HI],...",
+                   help="the parameters to fit, each with its uniform prior range (default: the "
+                        "schema's calibratable parameters minus those held fixed; a calibratable "
+                        "parameter given without a range keeps its schema prior), e.g. "
+                        "regime.bombardment_capacity=10:400,regime.ground_capacity")
+    p.add_argument("--extends", default=None, metavar="FILE",
+                   help="write `extends = FILE` into the calibrated scenario (relative to it): a "
+                        "second case keeps the first case's calibration, e.g. ../calibrated.toml")
     p.set_defaults(func=cmd_calibrate)
+
+
+def parse_free(spec: str) -> dict[str, tuple[float, float]]:
+    """``--free`` as {path: (lo, hi)}; errors name the option and the fix."""
+    from sim.scenario.schema import calibratable_params, canonical_path, check_param_path
+
+    out: dict[str, tuple[float, float]] = {}
+    priors = calibratable_params()
+    for item in (x.strip() for x in spec.split(",")):
+        if not item:
+            continue
+        path, _, rng = item.partition("=")
+        path = canonical_path(path.strip())
+        try:
+            group, field = check_param_path(path)
+        except ValueError as exc:
+            raise ScenarioError(str(exc), field="--free",
+                                fix="name group.field parameters of the schema") from None
+        from sim.scenario.schema import Scenario
+
+        ann = type(getattr(Scenario(), group)).model_fields[field].annotation
+        if ann is not float:
+            raise ScenarioError(f"{path} is not a number the calibration can vary", field="--free",
+                                fix="free parameters are numbers (float fields of the schema)")
+        if rng:
+            try:
+                lo, hi = (float(x) for x in rng.split(":"))
+            except ValueError:
+                raise ScenarioError(f"{item!r}: the range must be LO:HI", field="--free",
+                                    fix=f"e.g. {path}=10:400") from None
+            if not lo < hi:
+                raise ScenarioError(f"{item!r}: LO must be below HI", field="--free")
+            try:  # both ends within the schema's range
+                sc = Scenario()
+                for v in (lo, hi):
+                    setattr(getattr(sc, group), field, v)
+            except Exception as exc:  # pydantic: out of the schema's range
+                raise ScenarioError(f"{item!r}: {str(exc).splitlines()[-2].strip()}", field="--free",
+                                    fix="keep the range within the schema's") from None
+        elif path in priors:
+            lo, hi = priors[path]
+        else:
+            raise ScenarioError(f"{path} has no prior in the schema: give its range", field="--free",
+                                fix=f"e.g. {path}=LO:HI")
+        out[path] = (lo, hi)
+    if not out:
+        raise ScenarioError("no parameter given", field="--free", fix="e.g. --free regime.k_capture")
+    return out
 
 
 #: First line of a calibrated scenario file written by negsim calibrate (how it is recognised).
@@ -128,6 +184,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.population is not None and args.population < 2:
         raise ScenarioError(f"must be at least 2 particles, got {args.population}", field="--population",
                             fix="e.g. --population 40 (default: budget / 6, between 8 and 100)")
+    free = parse_free(args.free) if args.free is not None else None
     check_outputs(args)
     command = "negsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
     targets = args.targets
@@ -137,7 +194,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                     select_reps=args.select_reps, workers=args.workers, scheduler=args.scheduler,
                     population_scale=args.population_scale, quiet=args.quiet, command=command,
                     reps_per_particle=args.reps_per_particle, prior_zoom=args.prior_zoom or None,
-                    horizon_days=args.horizon_days)
+                    horizon_days=args.horizon_days, free=free, extends=args.extends)
     if not args.quiet:
         t = res.table[res.table["within"] != "not modelled"]
         print(f"ABC-SMC: {res.abc.n_simulations} simulations ({res.abc.reps_per_particle} per particle), "

@@ -131,10 +131,10 @@ def cmd_zones(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from analysis.figures import DEFAULT_OUTCOMES, compare_figure, save_figure
+    from analysis.figures import compare_figure, save_figure
     from analysis.store import load_batch
 
-    fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or DEFAULT_OUTCOMES)
+    fig = compare_figure(load_batch(args.out).select(_csv(args.scenarios)), _csv(args.outcomes) or None)
     _say(args, save_figure(fig, args.to or args.out / "figures" / "compare"))
     return 0
 
@@ -157,7 +157,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     from analysis.store import load_run
 
     run = load_run(args.run)
-    geo = load_case_geometry(case_dir(run))
+    geo = load_case_geometry(case_dir(run), run.metadata)
     day = 16.0 if args.day is None else args.day
     paths = save_figure(map_figure(run, day, geo=geo), args.to or args.run / f"map_day{day:g}")
     if args.animate:

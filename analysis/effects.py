@@ -42,8 +42,10 @@ from analysis.store import Batch  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 
 #: Outcomes shown by default (those present in the batch; ``--outcomes all`` for every one).
-DEFAULT_EFFECT_OUTCOMES = ("peak_displaced", "displaced_day16", "deaths_day60", "deal_day", "collapses",
-                           "evacuated", "returned", "regime_share_day30", "regime_share_day16")
+DEFAULT_EFFECT_OUTCOMES = ("peak_displaced", "displaced_day16", "deaths_day60", "deaths_day28",
+                           "deaths_final", "deal_day", "collapses", "evacuated", "returned",
+                           "arrived_government", "regime_share_day30", "regime_share_day16",
+                           "regime_share_day28")
 LEVEL = 0.90
 PAIRED_INTERVAL = "90% of paired differences (5th-95th percentile)"
 UNPAIRED_INTERVAL = "bootstrap 90% CI of the difference of medians"

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from analysis.plots import ZONE_SERIES  # noqa: E402
+from analysis.casemeta import batch_case, column_labels, days_label, zone_series  # noqa: E402
 from analysis.store import FEW_RUNS, Batch  # noqa: E402
 from sim import atomic  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
@@ -42,16 +42,39 @@ TARGETS_FOR_METRIC = {
     "displaced_jordan_border": ("jordan_border_day16",),
     "displaced_golan": ("golan_day16",),
 }
-ZONES = (  # (label, colour, hatch, how to compute from a timeseries frame)
-    ("Jordanian border", ZONE_SERIES[0][2], "", lambda d: d["displaced_jordan_border"]),
-    ("Golan frontier", ZONE_SERIES[1][2], "//", lambda d: d["displaced_golan"]),
-    ("Fields and olive groves", ZONE_SERIES[2][2], "..", lambda d: d["displaced_fields"]),
-    ("Other (towns, regime areas)", ZONE_SERIES[3][2], "xx",
-     lambda d: d["displaced_total"] - d["displaced_jordan_border"] - d["displaced_golan"]
-     - d["displaced_fields"]),
-)
+#: Outcomes every case has (sim/outcomes.py), shown when a batch has none of a case's own.
+GENERIC_DEFAULT_OUTCOMES = ("peak_displaced", "deaths_final", "first_collapse_day", "deal_day",
+                            "returned", "evacuated", "regime_share_final")
+#: Outcomes shown by default where a batch has them (the Daraa article's readings first).
 DEFAULT_OUTCOMES = ("displaced_day16", "peak_displaced", "deaths_day16", "deaths_day60",
                     "first_collapse_day", "deal_day", "returned", "evacuated")
+
+
+def default_outcomes(columns: Any) -> tuple[str, ...]:
+    """The default outcomes a batch can show: :data:`DEFAULT_OUTCOMES` if its runs have them
+    all (a Daraa batch), else the generic ones it has."""
+    cols = set(columns)
+    if set(DEFAULT_OUTCOMES) <= cols:
+        return DEFAULT_OUTCOMES
+    return tuple(o for o in GENERIC_DEFAULT_OUTCOMES if o in cols)
+
+
+def zone_stack(zones: list[dict[str, Any]]) -> list[tuple[str, str, str, Any, list[str]]]:
+    """Stacked zones of a batch figure: (label, colour, hatch, how to compute it from a frame of
+    medians, the columns it needs): each border and frontier, the fields, and the rest."""
+    series = zone_series(zones)
+    kinds = {z["column"]: z["kind"] for z in zones}
+    own = [(c, lab, col, h) for c, lab, col, h in series
+           if kinds.get(c) in ("border", "frontier", "fields")]
+    out = [(lab, col, h, (lambda d, c=c: d[c]), [c]) for c, lab, col, h in own]
+    cols = [c for c, *_ in own]
+    rest_col, rest_h = series[len(own)][2], series[len(own)][3]
+    out.append(("Other (towns, government-held areas)" if own else "Displaced (towns, government-held areas)",
+                rest_col, rest_h, lambda d, cols=tuple(cols): d["displaced_total"]
+                - sum((d[c] for c in cols), 0), []))
+    return out
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -179,7 +202,8 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str | None 
             y = float(np.interp(d, q.index.to_numpy(), q["q50"].to_numpy()))
             ax.plot([d], [y], marker=marker, ms=9, color=st["color"], mec="white", mew=0.8,
                     ls="none", label="_keydate", zorder=5)
-        if by == "scenario" and str(g) == "baseline":
+        if by == "scenario" and str(g) == "baseline" and str(batch_case(batch, "baseline")[0]) \
+                == "2018-06-19":  # the article's figures belong to the Daraa baseline
             for t in targets:
                 if t.get("outcome") in TARGETS_FOR_METRIC.get(metric, ()):
                     v, lo, hi = (x * target_scale / scale for x in _target_interval(t))
@@ -193,7 +217,7 @@ def curves_figure(batch: Batch, metric: str = "displaced_total", by: str | None 
     ax.fill_between([], [], [], color="0.3", alpha=0.28, label="50% of runs")
     ax.fill_between([], [], [], color="0.3", alpha=0.12, label="90% of runs")
     ax.plot([], [], ls="none", label=uncertainty_label(batch.manifest))
-    ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
+    ax.set_xlabel(days_label(batch_case(batch)[0]))
     ax.set_ylabel(metric.replace("_", " ") + unit)
     drawn = batch.manifest.get("posterior") is not None
     ax.set_title(f"{metric} across replicates{' and posterior draws' if drawn else ''}: median, 50% and 90% bands"
@@ -230,16 +254,21 @@ def zones_figure(batch: Batch) -> Figure:
     nrow = math.ceil(len(scen) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow + 0.6), sharex=True,
                              sharey=True, squeeze=False)
-    cols = ["day", "displaced_total", "displaced_jordan_border", "displaced_golan", "displaced_fields"]
+    handles_from = None
     for ax, (name, g) in zip(axes.flat, groups, strict=False):
-        ts = batch.timeseries(str(g["scenario"].iloc[0]), columns=cols)
+        scen = str(g["scenario"].iloc[0])
+        zones = zone_stack(batch_case(batch, scen)[1])
+        cols = ["day", "displaced_total", *dict.fromkeys(c for *_, need in zones for c in need)]
+        ts = batch.timeseries(scen, columns=cols)
         ts = ts[ts["run_id"].isin(set(g["run_id"]))]
         med = ts.groupby("day")[cols[1:]].median()
-        ys = [fn(med).clip(lower=0).to_numpy() / 1000 for *_, fn in ZONES]
-        polys = ax.stackplot(med.index.to_numpy(), *ys, colors=[c for _, c, _, _ in ZONES],
-                             labels=[lab for lab, *_ in ZONES], alpha=0.85, edgecolor="0.2", lw=0.3)
-        for poly, (_, _, hatch, _) in zip(polys, ZONES, strict=True):
+        ys = [fn(med).clip(lower=0).to_numpy() / 1000 for *_, fn, _ in zones]
+        polys = ax.stackplot(med.index.to_numpy(), *ys, colors=[c for _, c, _, _, _ in zones],
+                             labels=[lab for lab, *_ in zones], alpha=0.85, edgecolor="0.2", lw=0.3)
+        for poly, (_, _, hatch, _, _) in zip(polys, zones, strict=True):
             poly.set_hatch(hatch)
+        if handles_from is None or len(zones) > len(handles_from.get_legend_handles_labels()[0]):
+            handles_from = ax
         ax.set_title(f"{name} (n={ts['run_id'].nunique()})", fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(scen):]:
@@ -247,24 +276,26 @@ def zones_figure(batch: Batch) -> Figure:
     for ax in axes[:, 0]:
         ax.set_ylabel("Displaced (thousands)")
     for ax in axes[-1, :]:
-        ax.set_xlabel("Days since 19 June 2018")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+        ax.set_xlabel(days_label(batch_case(batch)[0], "day 0"))
+    handles, labels = (handles_from or axes.flat[0]).get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle("Displaced persons by destination (median across replicates)", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return fig
 
 
-def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT_OUTCOMES) -> Figure:
+def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] | None = None) -> Figure:
     """Summary outcomes per scenario (per scenario and point when the batch has several) as box
     plots, sorted by the median in each panel. The title says what is drawn: box = middle 50%
     of the runs, whiskers = 5th to 95th percentile, dots = every run; groups with fewer than
     FEW_RUNS runs, and outcomes or groups with no value, are said, not silently left out."""
     runs = batch.ok_runs()
+    outcomes = outcomes or default_outcomes(runs.columns)
     missing = [o for o in outcomes if o not in runs.columns]
     if missing:
         raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", file=batch.root, field="--outcomes",
-                            fix="outcomes are columns of runs.parquet, e.g. " + ", ".join(DEFAULT_OUTCOMES))
+                            fix="outcomes are columns of runs.parquet, e.g. "
+                                + ", ".join(default_outcomes(runs.columns)))
     outs = [o for o in outcomes if runs[o].notna().any()]
     empty = [o for o in outcomes if o not in outs]
     if not outs:
@@ -311,10 +342,11 @@ def compare_figure(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT
     return fig
 
 
-def comparison_table(batch: Batch, outcomes: tuple[str, ...] | list[str] = DEFAULT_OUTCOMES) -> pd.DataFrame:
+def comparison_table(batch: Batch, outcomes: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
     """Per scenario (per scenario and parameter point, with the swept values, when the batch has
     several points): runs, and each outcome's median with its 90% interval, as text."""
     rows = []
+    outcomes = outcomes or default_outcomes(batch.ok_runs().columns)
     swept = batch.swept_columns() if batch.by_point() else []
     for _label, r in batch.groups():
         row: dict[str, Any] = {"scenario": str(r["scenario"].iloc[0])}
@@ -341,7 +373,8 @@ RECORD_SERIES_LABELS = {
     "displaced_jordan_border": "Displaced at the Jordanian border",
     "displaced_golan": "Displaced at the Golan frontier",
     "displaced_regime_area": "Crossed into government areas",
-    "civilian_deaths_cum": "Civilians killed since 19 June",
+    "civilian_deaths_cum": "Civilians killed since day 0",
+    "regime_share_area": "Government's share of the area",
     "regime_share_daraa": "Government's share of Daraa governorate",
 }
 RECORD_FILE = ROOT / "seeds" / "record.toml"
@@ -383,14 +416,17 @@ def load_record(path: str | Path | None = None) -> Record:
 
 def record_figure(wide: dict[str, pd.DataFrame], record: Record, *, bands: tuple[float, ...] = (0.5, 0.9),
                   days: tuple[float, float] = (0.0, 60.0), population_scale: float = 1.0,
-                  title: str = "", label: str = "model") -> Figure:
+                  title: str = "", label: str = "model", zones: list[dict[str, Any]] | None = None,
+                  start: str | None = None) -> Figure:
     """One panel per series of the record: the model's median across runs with its bands
     (``bands``: shares of runs, e.g. 0.5 and 0.9; one run: its line), the record's ranges as
     error bars (persons scaled by ``population_scale``), and a vertical line at the record's
     cut-off (the article's date: the forecast starts there).
 
-    ``wide`` maps each series to a frame indexed by day with one column per run."""
+    ``wide`` maps each series to a frame indexed by day with one column per run; ``zones`` and
+    ``start`` (the case's zones and day 0) label the panels and the time axis."""
     names = record.series
+    labels = column_labels(zones or [])
     ncol = min(3, len(names))
     nrow = math.ceil(len(names) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.3 * nrow), squeeze=False)
@@ -430,13 +466,14 @@ def record_figure(wide: dict[str, pd.DataFrame], record: Record, *, bands: tuple
                 ax.text(record.cutoff_day, 0.02, "record ", transform=ax.get_xaxis_transform(),
                         ha="right", va="bottom", fontsize=7, color="0.25")
             ax.axvline(record.cutoff_day, color="0.15", ls="--", lw=1.1, zorder=5,
-                       label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}, the "
-                             "article's date: end of the record, start of the forecast")
-        ax.set_title(RECORD_SERIES_LABELS.get(col, col), fontsize=9)
+                       label=f"{_long_date(record.cutoff_date)}day {record.cutoff_day:g}: the "
+                             "record's cut-off, start of the forecast")
+        ax.set_title(RECORD_SERIES_LABELS.get(col, labels.get(col, col)), fontsize=9)
         ax.set_xlim(*days)
         ax.set_ylim(bottom=0)
         ax.set_ylabel(col.replace("_", " ") + unit, fontsize=7.5)
-        ax.set_xlabel("days since 19 June 2018", fontsize=7.5)
+        ax.set_xlabel(days_label(start).replace("Days", "days") if start else "days since day 0",
+                      fontsize=7.5)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
@@ -500,18 +537,23 @@ def forecast_figure(source: str | Path, record_path: str | Path | None = None,
         scale = _scenario_population_scale(batch, scenario)
         n = int(ts["run_id"].nunique())
         title = f"{scenario}: {n} runs of {src.name}"
+        start, zones, _ = batch_case(batch, scenario)
     else:
         run = load_run(src)
         ts = run.timeseries.assign(run_id=0)
         missing = [c for c in record.series if c not in ts]
         scale = float(run.metadata.get("parameters", {}).get("world", {}).get("population_scale", 1.0))
         title = f"{run.metadata.get('scenario_name', src.name)}, seed {run.metadata.get('seed', '?')}"
+        from analysis.casemeta import run_start, run_zones
+
+        start, zones = run_start(run.metadata), run_zones(run.metadata)
     if missing:
         raise ScenarioError(f"the runs have no column {', '.join(missing)}", file=src,
                             fix="re-run them with this version of negsim (which writes every record series)")
     wide = wide_series(ts, record.series)
     return record_figure(wide, record, bands=(0.5, 0.9), days=days, population_scale=scale,
-                         title=f"Forecast after the article's date: {title}"
+                         zones=zones, start=start,
+                         title=f"Forecast after the record's cut-off: {title}"
                                + (f" (population x{scale:g}; record scaled)" if scale != 1 else ""))
 
 

@@ -33,8 +33,8 @@ CONTROLLERS = {
     "reconciled": ("reconciled (deal)", "#56b4e9", "^"),
     "regime": ("regime-held", "#0072b2", "s"),
 }
-BORDER_STYLE = {"jordan": ("Jordanian border (closed)", "-"),
-                "golan": ("Golan ceasefire line (closed)", "--")}
+#: Line styles of border polylines, in the order the borders file lists them.
+BORDER_LINESTYLES = ("-", "--", "-.", ":")
 STATE_STYLE = {  # negotiation state -> (colour, hatch)
     "no_talks": ("#ffffff", ""), "talks": ("#bdd7e7", "//"), "offer": ("#6baed6", ".."),
     "rejected": ("#fdae6b", "\\\\"), "collapsed": ("#d7301f", "xx"), "escalation": ("#a50f15", "xx"),
@@ -73,8 +73,9 @@ def case_dir(run: Run) -> Path:
                         fix="restore the case data at that path (the run's metadata.json names it)")
 
 
-def load_case_geometry(folder: Path) -> dict[str, Any]:
-    """Polygons, towns and borders of the case, from its data folder."""
+def load_case_geometry(folder: Path, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Polygons, towns and borders of the case, from its data folder (and its zones, from a
+    run's metadata, to name the border lines)."""
     from sim.world.schema import BorderRow, TownRow, read_geojson, read_table
 
     gj = read_geojson(folder / "subdistricts.geojson")
@@ -82,7 +83,27 @@ def load_case_geometry(folder: Path) -> dict[str, Any]:
     borders = (pd.DataFrame([r.model_dump() for r in read_table(folder / "borders.csv", BorderRow,
                                                                  "borders")])
                if (folder / "borders.csv").is_file() else None)
-    return {"features": gj["features"], "towns": towns, "borders": borders}
+    zones = list((meta or {}).get("zones") or [])
+    if not zones and (folder / "zones.csv").is_file():
+        from sim.run import zone_dict
+        from sim.world.case import read_zones
+
+        try:
+            names = set(borders["border"]) if borders is not None else set()
+            zones = [zone_dict(z) for z in read_zones(folder / "zones.csv", names)]
+        except ScenarioError:
+            zones = []
+    opened = set((meta or {}).get("parameters", {}).get("borders", {}).get("open", []) or [])
+    return {"features": gj["features"], "towns": towns, "borders": borders, "zones": zones,
+            "open": opened}
+
+
+def border_label(geo: dict[str, Any], line: str) -> str:
+    """A border line's label: the zone that names it (open or closed at the start), else its name."""
+    for z in geo.get("zones", []):
+        if z.get("border") == line:
+            return f"{z['name']} ({'open' if z['id'] in geo.get('open', ()) else 'closed'})"
+    return line
 
 
 def _rings(geom: dict[str, Any]) -> list[list[list[float]]]:
@@ -106,8 +127,9 @@ def _draw_base(ax: Any, geo: dict[str, Any]) -> int:
             ax.text(xy[:, 0].mean(), xy[:, 1].mean(), f["properties"].get("subdistrict", ""),
                     fontsize=4.5, color="0.45", ha="center", va="center", zorder=2)
     if geo["borders"] is not None:
-        for name, g in geo["borders"].groupby("border"):
-            lab, ls = BORDER_STYLE.get(str(name), (str(name), "-"))
+        for k, name in enumerate(dict.fromkeys(geo["borders"]["border"])):
+            g = geo["borders"][geo["borders"]["border"] == name]
+            lab, ls = border_label(geo, str(name)), BORDER_LINESTYLES[k % len(BORDER_LINESTYLES)]
             g = g.sort_values("seq")
             ax.plot(g["lon"], g["lat"], color="black", lw=1.6, ls=ls, label=lab, zorder=3)
     return n
@@ -115,7 +137,7 @@ def _draw_base(ax: Any, geo: dict[str, Any]) -> int:
 
 def map_figure(run: Run, day: float | None = None, geo: dict[str, Any] | None = None) -> Figure:
     """The case area on ``day`` (default: the last recorded day at or before day 16)."""
-    geo = geo or load_case_geometry(case_dir(run))
+    geo = geo or load_case_geometry(case_dir(run), run.metadata)
     fig, ax = plt.subplots(figsize=(7, 7.4))
     _draw_base(ax, geo)
     _draw_towns(ax, run, geo, _pick_day(run, day))
@@ -143,11 +165,18 @@ def _draw_towns(ax: Any, run: Run, geo: dict[str, Any], day: float) -> list[Any]
         sizes = 8 + 420 * np.sqrt(sub["population_present"].clip(lower=0) / pmax)
         artists.append(ax.scatter(sub["lon"], sub["lat"], s=sizes, c=col, marker=marker, ec="black",
                                   lw=0.5, alpha=0.85, label=f"{lab} ({len(sub)})", zorder=4))
-    nasib = t[t["town_id"] == "nasib_crossing"]
-    if len(nasib):
-        ctl = nasib["controller"].iloc[0]
-        artists.append(ax.scatter(nasib["lon"], nasib["lat"], s=220, marker="*", c="white", ec="black",
-                                  lw=1.2, zorder=5, label=f"Nasib/Jaber crossing ({ctl})"))
+    crossings = set(geo["towns"].loc[geo["towns"]["strategic"] == "border_crossing", "town_id"])
+    for _, c in t[t["town_id"].isin(crossings)].iterrows():  # border crossings as stars
+        artists.append(ax.scatter([c["lon"]], [c["lat"]], s=220, marker="*", c="white", ec="black",
+                                  lw=1.2, zorder=5, label=f"{c['name']} ({c['controller']})"))
+    row = run.timeseries.iloc[int(np.argmin(np.abs(run.timeseries["day"].to_numpy() - day)))]
+    for z in geo.get("zones", []):  # where the displaced wait or arrive: a triangle, with the count
+        if z.get("lat") is None or z["kind"] not in ("border", "frontier", "government") \
+                or z["column"] not in row:
+            continue
+        n = float(row[z["column"]])
+        artists.append(ax.scatter([z["lon"]], [z["lat"]], marker="^", s=40 + n / 400.0, c="#1565c0",
+                                  ec="black", lw=0.6, zorder=5, label=f"{z['name']}: {n:,.0f}"))
     present = float(t["population_present"].sum())
     ax.set_title(f"{run.metadata.get('scenario_name', '')} seed {run.metadata.get('seed', '')}: "
                  f"day {day:g}, {present:,.0f} persons in their towns", fontsize=10)
@@ -162,8 +191,9 @@ def _finish_map(ax: Any, geo: dict[str, Any]) -> None:
     ax.set_aspect(1 / np.cos(np.radians(ys.mean())))
     ax.set_xlabel("Longitude (°E)")
     ax.set_ylabel("Latitude (°N)")
-    ax.scatter([], [], marker="s", s=60, fc="0.82", ec="0.45", hatch="///",
-               label="occupied Golan (Israel)")
+    if any(f["properties"].get("occupied") for f in geo["features"]):
+        ax.scatter([], [], marker="s", s=60, fc="0.82", ec="0.45", hatch="///",
+                   label="occupied area (not part of the case)")
     _legend(ax)
 
 
@@ -178,7 +208,7 @@ def animate_map(run: Run, path: str | Path, fps: int = 4, dpi: int = 80,
     """Write a GIF of the map over the run's horizon (one frame per recorded day), atomically."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    geo = geo or load_case_geometry(case_dir(run))
+    geo = geo or load_case_geometry(case_dir(run), run.metadata)
     days = np.sort(run.towns["day"].unique())
     fig, ax = plt.subplots(figsize=(7, 7.4))
     _draw_base(ax, geo)
@@ -203,14 +233,14 @@ def animate_map(run: Run, path: str | Path, fps: int = 4, dpi: int = 80,
     return out
 
 
-TIMELINE_KINDS = (  # (event kind, label, marker, filter on joint command?)
+TIMELINE_KINDS = (  # (event kind, label, marker, only the blocs' (comprehensive talks)?)
     ("ultimatum", "ultimatum", "v", False),
-    ("talks_opened", "talks open (joint command)", "o", True),
+    ("talks_opened", "talks open (a bloc)", "o", True),
     ("offer_made", "offer made", ">", False),
     ("offer_rejected", "offer rejected", "x", False),
     ("talks_collapsed", "talks collapse", "X", False),
     ("talks_resumed", "talks resume", "^", False),
-    ("deal_signed", "deal (joint command)", "*", True),
+    ("deal_signed", "deal (a bloc)", "*", True),
     ("strikes_halted", "strikes halted", "s", False),
     ("crossing_taken", "crossing taken", "P", False),
     ("town_reconciled", "local town deals", "|", False),
@@ -218,8 +248,13 @@ TIMELINE_KINDS = (  # (event kind, label, marker, filter on joint command?)
 
 
 def timeline_figure(run: Run) -> Figure:
-    """Negotiation states as coloured, hatched bands; events as marker rows; bombardment below."""
+    """Negotiation states as coloured, hatched bands; events as marker rows; bombardment below.
+
+    The bands are the state of the first bloc's talks (the strongest negotiating faction's)."""
+    from analysis.casemeta import days_label, run_blocs, run_start
+
     ts, ev = run.timeseries, run.events
+    blocs = run_blocs(run.metadata)
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 5.6), sharex=True,
                                   gridspec_kw={"height_ratios": [3, 1]})
     days = ts["day"].to_numpy()
@@ -239,7 +274,7 @@ def timeline_figure(run: Run) -> Figure:
     for i, (kind, _label, marker, jc) in enumerate(TIMELINE_KINDS):
         e = ev[ev["kind"] == kind]
         if jc:
-            e = e[(e["actor"] == "joint_command") | (e["target"] == "joint_command")]
+            e = e[e["actor"].isin(blocs) | e["target"].isin(blocs)]
         y = len(TIMELINE_KINDS) - 1 - i
         if len(e):
             ax.plot(e["day"], np.full(len(e), y), marker=marker, ls="none", ms=8 if marker != "|" else 10,
@@ -257,7 +292,7 @@ def timeline_figure(run: Run) -> Figure:
                  "negotiation timeline", fontsize=10)
     ax2.fill_between(days, ts["bombardment_intensity"], step="post", color="0.4", alpha=0.7, lw=0)
     ax2.set_ylabel("bombardment\nintensity", fontsize=8)
-    ax2.set_xlabel("Days since 19 June 2018 (start of the offensive)")
+    ax2.set_xlabel(days_label(run_start(run.metadata)))
     ax2.grid(alpha=0.3)
     ax2.set_xlim(days[0], days[-1] + dt)
     fig.tight_layout()

@@ -7,13 +7,6 @@ from typing import Any
 
 import pandas as pd
 
-ZONE_SERIES = (
-    ("displaced_jordan_border", "Jordanian border (closed)", "#4c72b0", ""),
-    ("displaced_golan", "Golan frontier (closed)", "#55a868", "//"),
-    ("displaced_fields", "Fields and olive groves", "#c4ad66", ".."),
-    ("displaced_towns", "Quieter rebel towns", "#8172b2", "xx"),
-    ("displaced_regime_area", "Regime areas (corridors)", "#937860", "\\\\"),
-)
 EVENT_MARKS = {
     "talks_opened": ("talks open", ":"),
     "talks_collapsed": ("talks collapse", "--"),
@@ -22,20 +15,27 @@ EVENT_MARKS = {
 }
 
 
-def _key_events(events: pd.DataFrame) -> list[tuple[float, str, str]]:
+def _key_events(events: pd.DataFrame, blocs: tuple[str, ...] = ("joint_command",)
+                ) -> list[tuple[float, str, str]]:
     marks = []
     for kind, (label, style) in EVENT_MARKS.items():
         ev = events[events["kind"] == kind]
-        if kind in ("talks_opened", "deal_signed"):
-            ev = ev[(ev["target"] == "joint_command") | (ev["actor"] == "joint_command")]
+        if kind in ("talks_opened", "deal_signed"):  # the comprehensive talks, not a town's
+            ev = ev[ev["target"].isin(blocs) | ev["actor"].isin(blocs)]
         for d in ev["day"].drop_duplicates().head(3):
             marks.append((float(d), label, style))
     return marks
 
 
 def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
-                     title: str = "", targets: list[dict[str, Any]] | None = None) -> Path:
-    """Displaced persons over time, stacked by destination zone, key events marked."""
+                     title: str = "", targets: list[dict[str, Any]] | None = None,
+                     meta: dict[str, Any] | None = None) -> Path:
+    """Displaced persons over time, stacked by destination zone (the case's zones, from the
+    run's metadata), key events marked."""
+    from analysis.casemeta import days_label, run_blocs, run_start, run_zones, zone_series
+
+    meta = meta or {}
+    series = [z for z in zone_series(run_zones(meta)) if z[0] in ts.columns]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,15 +43,15 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=150)
     days = ts["day"].to_numpy()
-    ys = [ts[c].to_numpy() / 1000 for c, *_ in ZONE_SERIES]
-    polys = ax.stackplot(days, *ys, labels=[lab for _, lab, _, _ in ZONE_SERIES],
-                         colors=[c for *_, c, _ in ZONE_SERIES], alpha=0.85)
-    for poly, (*_, hatch) in zip(polys, ZONE_SERIES, strict=True):
+    ys = [ts[c].to_numpy() / 1000 for c, *_ in series]
+    polys = ax.stackplot(days, *ys, labels=[lab for _, lab, _, _ in series],
+                         colors=[c for *_, c, _ in series], alpha=0.85)
+    for poly, (*_, hatch) in zip(polys, series, strict=True):
         poly.set_hatch(hatch)
     ax.plot(days, ts["displaced_total"] / 1000, color="black", lw=1.2, label="Displaced, total")
     ymax = max(float(ts["displaced_total"].max()) / 1000 * 1.15, 1.0)
     last_d, level = -1e9, 0
-    for d, label, style in sorted(_key_events(events)):
+    for d, label, style in sorted(_key_events(events, run_blocs(meta))):
         ax.axvline(d, color="0.2", ls=style, lw=0.9)
         level = level + 1 if d - last_d < 2.0 else 0  # stagger labels of close events
         last_d = d
@@ -62,7 +62,7 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
                     fmt="D", color="crimson", ms=6, capsize=4, label=t.get("label"))
     ax.set_ylim(0, ymax)
     ax.set_xlim(days[0], days[-1])
-    ax.set_xlabel("Days since 19 June 2018 (start of the offensive)")
+    ax.set_xlabel(days_label(run_start(meta)))
     ax.set_ylabel("Displaced persons (thousands)")
     ax.set_title(title or "Displacement by destination")
     ax.legend(loc="upper left", fontsize=7, framealpha=0.9)

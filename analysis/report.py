@@ -78,6 +78,15 @@ def reproduce_runs(batch: Batch, max_runs: int = 3) -> tuple[list[Run], list[str
     return runs, notes
 
 
+def _day0s(batch: Batch) -> str:
+    """Each scenario's day 0 (its case's start date)."""
+    from analysis.casemeta import batch_case
+
+    starts = {s: batch_case(batch, s)[0] for s in batch.scenarios}
+    uniq = sorted({str(v) for v in starts.values() if v})
+    return uniq[0] if len(uniq) == 1 else "; ".join(f"{k}: {v}" for k, v in starts.items())
+
+
 def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path | None = None,
                  reproduce: bool = True) -> str:
     """The report's HTML text."""
@@ -102,7 +111,7 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
     per = "scenario and parameter point" if batch.by_point() else "scenario"
     parts.append(f"<h2>Scenario comparison</h2><p class='note'>Median [5%–95%] across runs, per {per}"
                  + (" (swept values in the columns)" if batch.by_point() else "")
-                 + ". Days are days since 19 June 2018.</p>")
+                 + ". Days are days since each case's day 0 (" + html.escape(_day0s(batch)) + ").</p>")
     table = F.comparison_table(batch)
     fewest = int(table["runs"].min()) if len(table) else 0
     if fewest < FEW_RUNS:
@@ -128,9 +137,11 @@ def build_report(batch: Batch, runs: list[Run] | None = None, sensitivity: Path 
         runs, notes = reproduce_runs(batch)
     if runs:
         parts.append("<h2>Maps and negotiation timelines</h2>")
-        geo = load_case_geometry(case_dir(runs[0]))
+        geos: dict[Path, dict] = {}  # one per case folder (a batch may hold several cases)
         for r in runs:
             name = r.metadata.get("scenario_name", "")
+            folder = case_dir(r)
+            geo = geos.setdefault(folder, load_case_geometry(folder, r.metadata))
             parts.append(f"<h3>{html.escape(str(name))} (seed {r.metadata.get('seed')})</h3>")
             parts.append(_figure(fig_data_uri(map_figure(r, 16.0, geo=geo)),
                                  f"{name}: towns by controller on day 16, sized by people present"))
@@ -153,7 +164,7 @@ def effects_section(batch: Batch, baseline: str = "baseline") -> str:
     pairing = "paired" if (table["pairing"] == "paired").all() else "unpaired"
     return "\n".join([
         f"<h2>Effects against the baseline ({pairing})</h2>",
-        f"<p class='note'>{html.escape(describe(table))} Days are days since 19 June 2018.</p>",
+        f"<p class='note'>{html.escape(describe(table))} Days are days since the case's day 0.</p>",
         _figure(fig_data_uri(forest_figure(table)), f"Effects against '{baseline}' ({pairing})"),
         display_table(table).to_html(index=False, classes="effects", border=0, escape=True)])
 

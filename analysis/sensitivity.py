@@ -35,6 +35,9 @@ from sim.scenario.schema import calibratable_params
 
 DEFAULT_OUTCOMES = ("displaced_day16", "deaths_day16", "deaths_day60", "peak_displaced",
                     "returned", "towns_reconciled_day15", "first_collapse_day")
+#: Outcomes every case has (sim/outcomes.py), when a case lacks the default ones.
+GENERIC_OUTCOMES = ("peak_displaced", "deaths_final", "returned", "regime_share_final",
+                    "first_collapse_day")
 METHODS = ("morris", "sobol")
 
 
@@ -141,8 +144,13 @@ def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *
 
 #: Outcomes that are the day of an event: missing (NaN) in a run where the event did not happen
 #: within the horizon.
-EVENT_DAY_OUTCOMES = ("talks_open_day", "first_collapse_day", "resume_day", "deal_day",
-                      "nasib_taken_day", "jordan_border_since_day")
+def _event_day_outcomes() -> tuple[str, ...]:
+    from sim.targets import project_outcomes
+
+    return tuple(name for name, o in project_outcomes().items() if o.event)
+
+
+EVENT_DAY_OUTCOMES = _event_day_outcomes()
 
 #: How outcomes missing in some runs are kept (written to sensitivity.json and the report).
 MISSING_RULE = (
@@ -263,7 +271,8 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
         bad = runs.loc[~ok, "run_id"].tolist()
         raise ScenarioError(f"{len(bad)} run(s) failed, e.g. {bad[0]}: {runs.loc[~ok, 'error'].iloc[0]}",
                             file=out, fix="fix the cause; rerunning resumes the finished runs")
-    outs = list(outcomes or DEFAULT_OUTCOMES)
+    outs = list(outcomes or (DEFAULT_OUTCOMES if set(DEFAULT_OUTCOMES) <= set(runs.columns)
+                             else GENERIC_OUTCOMES))
     missing = [o for o in outs if o not in runs.columns]
     if missing:
         raise ScenarioError(f"unknown outcome(s): {', '.join(missing)}", field="--outcomes",

@@ -605,6 +605,20 @@ ZONES: dict[str, Any] = {
             "government-held towns and crossing points; screening on entry",
         ),
     ],
+    # How the model treats each zone (sim/rules/siege.py): kind, reach, border polyline and the
+    # timeseries columns (the names the project's outputs and targets have always used).
+    "model": {
+        "jordan_border": ("border", "line", "jordan", "displaced_jordan_border",
+                          "crossed_to_jordan", ""),
+        "golan_frontier": ("frontier", "line", "golan", "displaced_golan", "crossed_to_golan", ""),
+        "fields": ("fields", "near", "", "displaced_fields", "", ""),
+        "regime_area": ("government", "front", "", "displaced_regime_area", "",
+                        "arrived_regime_area_cum"),
+    },
+    # The buses of safe passage (no point: they leave the case area).
+    "evacuation": ("evacuated", "opposition-held north-west (buses under safe passage)",
+                   "leaves the case area; counted in evacuated_cum",
+                   "the article, line 13 (safe passage to opposition territory in the north, refused)"),
 }
 
 
@@ -1126,10 +1140,15 @@ def write_borders_and_zones() -> None:
             rows.append([border, seq, lat, lon, BORDERS["source"]])
     write_csv(OUT / "borders.csv", ["border", "seq", "lat", "lon", "source"], rows)
     zrows = [
-        [z, n, "" if lat is None else lat, "" if lon is None else lon, note, ZONES["source"]]
+        [z, n, ZONES["model"][z][0], "" if lat is None else lat, "" if lon is None else lon,
+         *ZONES["model"][z][1:], note, ZONES["source"]]
         for z, n, lat, lon, note in ZONES["rows"]
     ]
-    write_csv(OUT / "zones.csv", ["zone", "name", "lat", "lon", "capacity_note", "source"], zrows)
+    z, n, note, src = ZONES["evacuation"]
+    zrows.append([z, n, "evacuation", "", "", "", "", "evacuated_cum", "", "", note, src])
+    write_csv(OUT / "zones.csv", ["zone", "name", "kind", "lat", "lon", "reach", "border", "column",
+                                  "crossed_column", "arrived_column", "capacity_note", "source"],
+              zrows)
 
 
 def print_localities(towns: list[Town], counts: dict[str, LocalityCount]) -> None:

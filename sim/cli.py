@@ -69,16 +69,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         extra["displacement.png"] = lambda path: displacement_png(
             res.timeseries, res.events, path,
-            title=f"{res.scenario.name} (seed {res.seed}): displaced persons by destination")
+            title=f"{res.scenario.name} (seed {res.seed}): displaced persons by destination",
+            meta=res.metadata)
     write_outputs(res, out, extra)
     o = res.outcomes
     if not args.quiet:
         print(f"{res.scenario.name} seed {res.seed}: {res.metadata['persons']:,} persons, "
               f"{res.metadata['ticks']} ticks, {time.perf_counter() - t0:.1f} s")
-        print(f"  day 16: displaced {o['displaced_day16']:,.0f}, deaths {o['deaths_day16']:,.0f};"
-              f" towns reconciled by day 15: {o['towns_reconciled_day15']:.0f}")
-        print(f"  talks collapse day {o['first_collapse_day']:.2f}, resume after "
-              f"{o['resume_delay_h']:.0f} h, deal day {o['deal_day']:.2f}")
+        print(f"  deaths {o['deaths_final']:,.0f}; peak displaced {o['peak_displaced']:,.0f} on "
+              f"day {o['peak_day']:g}; evacuated {o['evacuated']:,.0f}; returned "
+              f"{o['returned']:,.0f}; regime share {o['regime_share_final']:.0%} at the end")
+        print(f"  talks open day {o['talks_open_day']:.2f}, first collapse day "
+              f"{o['first_collapse_day']:.2f}, resume after {o['resume_delay_h']:.0f} h, first "
+              f"deal day {o['deal_day']:.2f}")
+        case = res.metadata.get("case_outcomes", [])
+        if case:
+            print("  the case's outcomes (its outcomes.toml):")
+            for name, unit, desc in case:
+                v = o[name]
+                shown = "never" if v != v else (f"{v:,.0f}" if unit == "persons" else f"{v:g}")
+                print(f"    {name} = {shown} {unit if v == v and unit != 'persons' else ''}".rstrip()
+                      + (f"  ({desc})" if desc else ""))
         print(f"  outputs: {out}/")
     return 0
 

@@ -24,37 +24,71 @@ import mesa
 import numpy as np
 
 from sim.agents import Civilians, Faction, Mediator, Regime, Town
-from sim.agents import civilians as C
-from sim.rules import bombardment, casualties, flight, returns, territory
-from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, Terms
+from sim.agents.civilians import Locations
+from sim.errors import ScenarioError
+from sim.rules import bombardment, casualties, evacuation, flight, returns, siege, territory
+from sim.rules import pockets as pocket_rule
+from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, Terms, blocs_of
 from sim.rules.reconciliation import draw_thresholds
 from sim.rules.territory import Control
 from sim.scenario.loader import resolve_path
-from sim.scenario.schema import Intervention, Scenario, get_param, set_param
+from sim.scenario.schema import ZONE_FLAG, Intervention, Scenario, get_param, is_zone_flag, set_param
 from sim.scenario.targets import intervention_changes, resolve_targets
 from sim.world.case import World, load_world
 
-#: Timeseries columns, in order (all counts are persons).
+#: Timeseries columns every case writes, in order (all counts are persons). The case's zones
+#: add theirs (:func:`timeseries_columns`): persons at each border and frontier after
+#: ``displaced_total``, at fields after ``displaced_other``, in government-held areas and
+#: sheltering after ``displaced_towns``, then those who crossed, then arrivals.
 TIMESERIES_COLUMNS = (
-    "time", "day", "displaced_total", "displaced_jordan_border", "displaced_golan",
-    "displaced_other", "displaced_fields", "displaced_towns", "displaced_regime_area",
-    "crossed_to_jordan", "crossed_to_golan", "returned_cum", "evacuated_cum",
-    "civilian_deaths_cum", "strike_deaths_cum", "exposure_deaths_cum", "alive", "at_home",
-    "towns_reconciled", "towns_captured", "towns_rebel", "towns_negotiating",
+    "time", "day", "displaced_total", "displaced_other", "displaced_towns", "returned_cum",
+    "evacuated_cum", "civilian_deaths_cum", "strike_deaths_cum", "exposure_deaths_cum", "alive",
+    "at_home", "towns_reconciled", "towns_captured", "towns_rebel", "towns_negotiating",
     "regime_share_area", "area_handed_over_km2_cum", "bombardment_intensity", "strikes",
-    "negotiation_state", "collapses", "corridors_open", "localities_settled",
+    "negotiation_state", "collapses", "corridors_open", "pockets", "localities_settled",
 )
-EVENT_COLUMNS = ("time", "day", "kind", "actor", "target", "detail")
+EVENT_COLUMNS = ("time", "day", "kind", "actor", "target", "detail", "value")
+
+
+def bloc_state_column(bloc: str) -> str:
+    """The timeseries column of one bloc's talks (written when there are several blocs)."""
+    return f"negotiation_state_{territory.slug(bloc)}"
+
+
+def timeseries_columns(world: World, blocs: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The timeseries columns of a case, in order: the generic ones with the zones' columns
+    in their places, then one ``regime_share_<governorate>`` per governorate, then (with
+    several negotiating blocs) each bloc's talks state."""
+    zs = world.zones
+    closable = [z.column for z in zs if z.closable]
+    fields = [z.column for z in zs if z.kind == "fields"]
+    after_towns = [z.column for z in zs if z.kind in ("government", "shelter")]
+    crossed = [z.crossed_column for z in zs if z.crossed_column]
+    arrived = [z.arrived_column for z in zs if z.arrived_column]
+    base = list(TIMESERIES_COLUMNS)
+    cols = (base[:3] + closable + ["displaced_other"] + fields + ["displaced_towns"] + after_towns
+            + crossed + base[5:] + arrived)
+    regions = [f"regime_share_{territory.slug(g)}" for g in dict.fromkeys(world.governorate)]
+    states = [bloc_state_column(b) for b in blocs] if len(blocs) > 1 else []
+    return (*cols, *regions, *states)
 
 
 def load_case(scenario: Scenario) -> World:
-    """Load the case world named by a scenario's ``[world]`` table."""
+    """Load the case world named by a scenario's ``[world]`` table (and check that the
+    case's outcomes read columns its runs write)."""
+    from sim.outcomes import check_outcome_series
+
     w = scenario.world
-    return load_world(resolve_path(scenario, w.towns_file),
-                      resolve_path(scenario, w.subdistricts_file),
-                      resolve_path(scenario, w.zones_file),
-                      {f.name for f in scenario.factions},
-                      resolve_path(scenario, w.borders_file))
+    out = resolve_path(scenario, w.outcomes_file) if w.outcomes_file.strip() else None
+    world = load_world(resolve_path(scenario, w.towns_file),
+                       resolve_path(scenario, w.subdistricts_file),
+                       resolve_path(scenario, w.zones_file),
+                       {f.name for f in scenario.factions},
+                       resolve_path(scenario, w.borders_file) if w.borders_file.strip() else None,
+                       out)
+    if out is not None:
+        check_outcome_series(world.outcomes, timeseries_columns(world), out)
+    return world
 
 
 @dataclass
@@ -112,31 +146,58 @@ class NegotiationModel(mesa.Model):
         self.strikes_cum = np.zeros(T, dtype=np.int64)
         self.deaths_town = np.zeros(T, dtype=np.int64)
         self.area_handed_over = 0.0
-        self.events: list[tuple[float, str, str, str, str]] = []
+        self.events: list[tuple[float, str, str, str, str, float]] = []
         self.triggered: set[str] = set()
 
         # Agents: the few actors are Mesa agents; civilians are one agent holding arrays.
         pop = np.where(rebel0, np.round(w.population * self.params.world.population_scale),
                        0).astype(np.int64)
-        self.civilians = Civilians(self, pop, self.params.world.household_size_mean)
+        self.loc = Locations.of(w)
+        self.civilians = Civilians(self, pop, self.params.world.household_size_mean, self.loc)
         self.towns = [Town(self, i) for i in range(T)]
         self.factions = [Faction(self, spec, k) for k, spec in enumerate(specs)]
         self.regime = Regime(self)
         self.mediator = Mediator(self)
-        self.talks = Talks(terms=self.mediator.base_terms())
+        # Negotiating blocs (sim/rules/negotiation.py): one Talks each; the first (the bloc of
+        # the strongest negotiating faction) is ``talks``, whose state the timeseries records.
+        self.blocs = blocs_of(specs)
+        self.bloc_names = tuple(name for name, _ in self.blocs)
+        fac_bloc = {k: b for b, (_, ks) in enumerate(self.blocs) for k in ks}
+        self.town_bloc = np.array([fac_bloc.get(int(k), -1) if self.negotiable[i] else -1
+                                   for i, k in enumerate(self.faction_idx)], dtype=np.int64)
+        self.bloc_factions = [[self.factions[k] for k in ks] for _, ks in self.blocs]
+        for b, (_, ks) in enumerate(self.blocs):
+            for k in ks:
+                self.factions[k].bloc = b
+        self.bloc_towns0 = [max(int((self.town_bloc == b).sum()), 1) for b in range(len(self.blocs))]
+        clash = sorted(set(self.bloc_names) & set(w.town_id))
+        if clash:  # a bloc's events name it as actor, as a town's do: they must differ
+            raise ScenarioError(f"bloc {clash[0]!r} has the id of a town", field="factions.bloc",
+                                fix="name the bloc after its faction or pocket, not a town id")
+        self.talks_by_bloc = [Talks(terms=self.mediator.base_terms()) for _ in self.blocs]
+        self.talks = self.talks_by_bloc[0]
+        self.pocket = np.zeros(T, dtype=np.int64)  # pocket label of each town (sim/rules/pockets.py)
+        self.n_pockets = 1
+        self._pocket_key = b""
         self.ceasefire_windows = np.zeros(T, dtype=np.int64)  # open ceasefire windows per town
+        self.buses = evacuation.Buses()  # those leaving under safe passage, waiting for seats
         targets = resolve_targets(self.params, self.world)
         self.schedule_iv = [_Scheduled(iv, iv.day, idx)
                             for iv, idx in zip(self.params.interventions, targets, strict=True)]
         self._iv_order: list[_Scheduled] = []  # interventions in the order they took effect
         self._iv_base: dict[str, Any] = {}     # parameter -> its value before any intervention
 
-        # Static distance tables (computed once per run).
-        self.d_jordan = w.zone_distance_km("jordan_border")
-        self.d_golan = w.zone_distance_km("golan_frontier")
-        # distances from the border zones' representative points to the towns (zone threat)
-        self.d_zone_town = np.vstack([w.zone_point_distance_km(z)
-                                      for z in ("jordan_border", "golan_frontier")])
+        # Static distance tables (computed once per run): to each destination zone of a fixed
+        # reach (a border line or a point), and from the closable zones' points to the towns
+        # (the strike threat felt where people wait).
+        self.dest_zones = w.destination_zones
+        self.closable = w.closable_zones
+        self.d_zone = {z.id: w.zone_distance_km(z.id) for z in self.dest_zones
+                       if z.reach in ("line", "point")}
+        self.d_zone_town = np.vstack([w.zone_point_distance_km(z.id) for z in self.closable]) \
+            if self.closable else np.zeros((0, T))
+        self.fallback = siege.fallback_location(w, self.loc)
+        self.sheltering = 0
         self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
 
         self.present = self.civilians.counts_by_loc()[:T]
@@ -144,7 +205,7 @@ class NegotiationModel(mesa.Model):
         #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
         self.region_columns = {f"regime_share_{territory.slug(g)}": np.array(
             [gv == g for gv in w.governorate]) for g in dict.fromkeys(w.governorate)}
-        self.timeseries_columns = (*TIMESERIES_COLUMNS, *self.region_columns)
+        self.timeseries_columns = timeseries_columns(w, self.bloc_names)
         self.rows: list[dict[str, Any]] = []
         self.town_days: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                    np.ndarray]] = []
@@ -157,9 +218,11 @@ class NegotiationModel(mesa.Model):
     def day(self) -> float:
         return self.tick * self.dt_days
 
-    def log(self, kind: str, actor: str, target: str, detail: str = "") -> None:
-        """Record a discrete event at the start of the current tick."""
-        self.events.append((self.day, kind, actor, target, detail))
+    def log(self, kind: str, actor: str, target: str, detail: str = "",
+            value: float = math.nan) -> None:
+        """Record a discrete event at the start of the current tick, with its numeric
+        ``value`` (deaths, km², persons, strikes; NaN when it has none)."""
+        self.events.append((self.day, kind, actor, target, detail, value))
 
     def settled_mask(self) -> np.ndarray:
         return territory.regime_side(self.control)
@@ -168,8 +231,25 @@ class NegotiationModel(mesa.Model):
         """Share of the day-0 negotiable rebel towns now under regime control."""
         return float((self.settled_mask() & self.negotiable).sum()) / self.n_negotiable0
 
-    def rebel_negotiable_towns(self) -> np.ndarray:
-        return np.flatnonzero(territory.rebel_side(self.control) & self.negotiable)
+    def rebel_negotiable_towns(self, bloc: int | None = None) -> np.ndarray:
+        """Rebel-held towns whose faction negotiates (of one bloc if given)."""
+        mask = territory.rebel_side(self.control) & self.negotiable
+        if bloc is not None:
+            mask &= self.town_bloc == bloc
+        return np.flatnonzero(mask)
+
+    def bloc_settled_share(self, bloc: int) -> float:
+        """Share of a bloc's day-0 negotiable towns now under regime control."""
+        mine = self.negotiable & (self.town_bloc == bloc)
+        return float((self.settled_mask() & mine).sum()) / self.bloc_towns0[bloc]
+
+    def bloc_states(self) -> list[NegState]:
+        return [t.state for t in self.talks_by_bloc]
+
+    def town_talks_state(self) -> np.ndarray:
+        """Per town: the state of its bloc's talks (object array; None outside any bloc)."""
+        states = np.array([*(t.state for t in self.talks_by_bloc), None], dtype=object)
+        return states[self.town_bloc]
 
     def set_control(self, i: int, new: Control, kind: str, actor: str, detail: str) -> None:
         """Change a town's controller along a legal transition and log what it means."""
@@ -185,7 +265,7 @@ class NegotiationModel(mesa.Model):
         if new == Control.RECONCILED:
             km2 = float(self.world.area_km2[i])
             self.area_handed_over += km2
-            self.log("area_handed_over", tid, "regime", f"{km2:.1f} km2 without a fight")
+            self.log("area_handed_over", tid, "regime", f"{km2:.1f} km2 without a fight", km2)
         if new >= Control.RECONCILED and self.world.strategic[i] in ("border_crossing",
                                                                      "border_post"):
             self.log("crossing_taken", "regime", tid, self.world.strategic[i])
@@ -231,10 +311,11 @@ class NegotiationModel(mesa.Model):
                          spec.description or "")
         if changed:
             base = self.mediator.base_terms()
-            t = self.talks.terms
-            self.talks.terms = Terms(max(base.phases, t.phases),
-                                     base.safe_passage or t.safe_passage,
-                                     max(base.guarantees, t.guarantees))
+            for talks in self.talks_by_bloc:
+                t = talks.terms
+                talks.terms = Terms(max(base.phases, t.phases),
+                                    base.safe_passage or t.safe_passage,
+                                    max(base.guarantees, t.guarantees))
 
     def _value_in_force(self, path: str) -> Any:
         """A parameter's value once an intervention on it ends: that of the latest-applied
@@ -255,16 +336,35 @@ class NegotiationModel(mesa.Model):
         return ",".join(names)
 
     def _log_intervention_effects(self, changes: dict[str, Any]) -> None:
-        if changes.get("borders.jordan_open") is True:
-            self.log("border_opened", "jordan", "jordan_border", "Jordan opens its border")
-        if changes.get("borders.golan_open") is True:
-            self.log("border_opened", "israel", "golan_frontier", "the Golan line opens")
+        for path, value in changes.items():
+            if is_zone_flag(path) and value is True:
+                z = self.world.zone(path[len(ZONE_FLAG):])
+                self.log("border_opened", "border", z.id, f"{z.name} opens")
         if changes.get("regime.corridors_open") is True:
             self.log("corridors_opened", "regime", "regime_area",
                      "corridors into government-held areas open")
 
+    def _update_pockets(self) -> None:
+        """Recompute the pockets when control has changed (only for an enclave: world.pockets)."""
+        key = self.control.tobytes()
+        if key == self._pocket_key:
+            return
+        self._pocket_key = key
+        rebel = territory.rebel_side(self.control)
+        if not self.params.world.pockets:
+            self.n_pockets = int(rebel.any())
+            return
+        self.pocket = pocket_rule.pocket_labels(rebel, territory.regime_side(self.control),
+                                                self.world.dist_km, self.params.world.pocket_km)
+        n = pocket_rule.count(self.pocket)
+        if n > self.n_pockets and self.tick > 0:
+            self.log("pockets_split", "regime", "area", f"the rebel-held area is now {n} pockets",
+                     float(n))
+        self.n_pockets = n
+
     def _update_front(self, day: float) -> None:
         p = self.params.regime
+        self._update_pockets()
         self.d_regime = territory.distance_to_regime(self.control, self.world.dist_km)
         self.on_front = territory.rebel_side(self.control) & (self.d_regime <= p.front_km)
         self.axis_w = self.regime.axis(day)
@@ -277,6 +377,7 @@ class NegotiationModel(mesa.Model):
         day = self.day
         T = self.world.n_towns
         civ = self.civilians
+        self.buses.new_tick(self.params.mediator.bus_capacity_per_day, self.dt_days)
         self._apply_interventions(day)
         self._update_front(day)
         self.regime.plan(day)
@@ -299,11 +400,14 @@ class NegotiationModel(mesa.Model):
             casualties.strike_death_rate(self.strikes, present, cp.lethality * scale,
                                          cp.shelter_half * scale),
             present, self.rng)
-        aid = 1.0 if (cp.aid_through_hostilities or self.talks.state in SETTLED) else 0.0
-        border = np.array([counts[T + C.JORDAN], counts[T + C.GOLAN]])
-        deaths[[T + C.JORDAN, T + C.GOLAN]] = casualties.draw_deaths(
-            casualties.exposure_death_rate(border, cp.exposure_rate, cp.heat_factor, aid,
-                                           cp.aid_relief, self.dt_days), border, self.rng)
+        aid = 1.0 if (cp.aid_through_hostilities
+                      or all(st in SETTLED for st in self.bloc_states())) else 0.0
+        codes = [self.loc.zone[z.id] for z in self.closable]
+        if codes:  # people waiting at borders and frontiers die of exposure
+            border = counts[codes]
+            deaths[codes] = casualties.draw_deaths(
+                casualties.exposure_death_rate(border, cp.exposure_rate, cp.heat_factor, aid,
+                                               cp.aid_relief, self.dt_days), border, self.rng)
         strike_before = civ.dead
         applied = civ.kill(deaths)
         civ.strike_dead += int(applied[:T].sum())
@@ -311,31 +415,35 @@ class NegotiationModel(mesa.Model):
         self.deaths_town += applied[:T]
         for i in np.flatnonzero(applied[:T]):
             self.log("casualties", "regime", self.world.town_id[i],
-                     f"{int(applied[i])} civilians killed in strikes")
-        for code, zname in ((C.JORDAN, "jordan_border"), (C.GOLAN, "golan_frontier")):
-            if applied[T + code]:
-                self.log("casualties", "exposure", zname,
-                         f"{int(applied[T + code])} died of exposure at the border")
+                     f"{int(applied[i])} civilians killed in strikes", float(applied[i]))
+        for z, code in zip(self.closable, codes, strict=True):
+            if applied[code]:
+                self.log("casualties", "exposure", z.id,
+                         f"{int(applied[code])} died of exposure at the border", float(applied[code]))
 
         # ground war and local deals
         self.regime.advance(day)
         self._update_front(day)
         self.mediator.broker_local_deals(day)
+        self.mediator.run_buses(day)
 
         # civilians
         new_disp = self._civilians_move(day)
 
-        # pain
-        inc, wsum = 0.0, 0.0
+        # pain (each bloc's talks feel the strength-weighted pain of its factions)
+        inc = [0.0] * len(self.blocs)
+        wsum = [0.0] * len(self.blocs)
         for f in self.factions:
             towns = f.towns
             d = f.suffer(float(self.strikes[towns].sum()), float(applied[towns].sum()),
                          float(new_disp[towns].sum()))
-            if f.negotiates:
-                inc += d * f.spec.strength
-                wsum += f.spec.strength
-        if self.talks.state == NegState.ESCALATION and wsum > 0:
-            self.talks.pain_since_collapse += inc / wsum
+            b = f.bloc
+            if b >= 0:
+                inc[b] += d * f.spec.strength
+                wsum[b] += f.spec.strength
+        for b, talks in enumerate(self.talks_by_bloc):
+            if talks.state == NegState.ESCALATION and wsum[b] > 0:
+                talks.pain_since_collapse += inc[b] / wsum[b]
 
         self.tick += 1
         self._record()
@@ -345,7 +453,6 @@ class NegotiationModel(mesa.Model):
     def _civilians_move(self, day: float) -> np.ndarray:
         fp, rp = self.params.flight, self.params.returns
         w = self.world
-        T = w.n_towns
         if self._kernel[0] != fp.kernel_km:  # once per run; again if an intervention changes it
             self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km),
                             bombardment.distance_kernel(self.d_zone_town, fp.kernel_km))
@@ -362,36 +469,26 @@ class NegotiationModel(mesa.Model):
                                     rp.quiet_radius_km)
         p_ret = returns.return_probability(self.settled_mask(), quiet, rp.rate, self.dt_days)
 
+        same_pocket = (self.pocket[:, None] == self.pocket[None, :]) if self.params.world.pockets \
+            else None
         host, d_host = flight.choose_host(threat, w.dist_km, territory.rebel_side(self.control),
-                                          fp.host_max_km, fp.host_threat_km)
-        d_reg = np.where(np.isfinite(self.d_regime), self.d_regime, 1e3)
-        dist = np.stack([self.d_jordan, self.d_golan, np.full(T, fp.fields_km), d_reg,
-                         np.where(host >= 0, d_host, 1e3)], axis=1)
-        available = np.ones((T, 5), dtype=bool)
-        available[:, flight.D_REGIME] = self.params.regime.corridors_open
-        available[:, flight.D_TOWN] = host >= 0
-        asc = np.array([fp.asc_jordan_border, fp.asc_golan_frontier, fp.asc_fields,
-                        fp.asc_regime_area, fp.asc_town])
-        dest_threat = np.stack([np.full(T, zone_threat[0]), np.full(T, zone_threat[1]), threat,
-                                np.zeros(T), threat[np.maximum(host, 0)]], axis=1)
+                                          fp.host_max_km, fp.host_threat_km, same_pocket)
+        dist, available, dest_threat, asc, dest_loc = siege.destinations(
+            self.dest_zones, self.loc, self.d_zone, self.d_regime, host, d_host, threat,
+            zone_threat, self.fallback, fp, self.params.regime.corridors_open)
         probs = flight.destination_probabilities(dist, available, dest_threat, asc, fp.c_dist,
                                                  fp.c_safe, fp.safety_scale)
+        nowhere = probs.sum(axis=1) <= 0  # no reachable destination: they shelter in place
         cum = np.cumsum(probs, axis=1)
         cum[:, -1] = 1.0
-        dest_loc = np.empty((T, 5), dtype=np.int32)
-        dest_loc[:, flight.D_JORDAN] = T + C.JORDAN
-        dest_loc[:, flight.D_GOLAN] = T + C.GOLAN
-        dest_loc[:, flight.D_FIELDS] = T + C.FIELDS
-        dest_loc[:, flight.D_REGIME] = T + C.REGIME_AREA
-        dest_loc[:, flight.D_TOWN] = np.where(host >= 0, host, T + C.FIELDS)
         ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
         civ = self.civilians
         new_disp = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick)
+        self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
         p_cross = 1.0 - math.exp(-fp.cross_rate * self.dt_days)
-        if self.params.borders.jordan_open:
-            civ.cross(C.JORDAN, C.CROSSED_JORDAN, p_cross, self.tick)
-        if self.params.borders.golan_open:
-            civ.cross(C.GOLAN, C.CROSSED_GOLAN, p_cross, self.tick)
+        for z in self.closable:
+            if z.id in self.params.borders.open:
+                civ.cross(self.loc.zone[z.id], self.loc.crossed[z.id], p_cross, self.tick)
         return new_disp
 
     # --- recording ------------------------------------------------------------------------
@@ -403,26 +500,25 @@ class NegotiationModel(mesa.Model):
         at_home_by = civ.at_home_by_town()
         at_home = int(at_home_by.sum())
         alive = civ.initial - civ.dead
-        zone = {k: int(counts[T + code]) for k, code in (
-            ("jordan", C.JORDAN), ("golan", C.GOLAN), ("fields", C.FIELDS),
-            ("regime", C.REGIME_AREA), ("evac", C.EVACUATED), ("cj", C.CROSSED_JORDAN),
-            ("cg", C.CROSSED_GOLAN))}
-        displaced = alive - at_home - zone["evac"] - zone["cj"] - zone["cg"]
-        in_towns = displaced - zone["jordan"] - zone["golan"] - zone["fields"] - zone["regime"]
+        lc = self.loc
+        at_zone = {z.column: int(counts[lc.zone[z.id]]) for z in self.dest_zones}
+        evac = int(counts[lc.exit0])
+        crossed = {z.crossed_column: int(counts[lc.crossed[z.id]]) for z in self.closable}
+        displaced = alive - at_home - evac - sum(crossed.values())
+        at_closable = sum(at_zone[z.column] for z in self.closable)
         ctl = self.control
         row = {
             "time": None, "day": self.day,
             "displaced_total": displaced,
-            "displaced_jordan_border": zone["jordan"],
-            "displaced_golan": zone["golan"],
-            "displaced_other": displaced - zone["jordan"] - zone["golan"],
-            "displaced_fields": zone["fields"],
-            "displaced_towns": in_towns,
-            "displaced_regime_area": zone["regime"],
-            "crossed_to_jordan": zone["cj"],
-            "crossed_to_golan": zone["cg"],
+            **{z.column: at_zone[z.column] for z in self.closable},
+            "displaced_other": displaced - at_closable,
+            **{z.column: at_zone[z.column] for z in self.dest_zones if z.kind == "fields"},
+            "displaced_towns": displaced - sum(at_zone.values()),
+            **{z.column: (self.sheltering if z.kind == "shelter" else at_zone[z.column])
+               for z in self.world.zones if z.kind in ("government", "shelter")},
+            **crossed,
             "returned_cum": civ.returned,
-            "evacuated_cum": zone["evac"],
+            "evacuated_cum": evac,
             "civilian_deaths_cum": civ.dead,
             "strike_deaths_cum": civ.strike_dead,
             "exposure_deaths_cum": civ.exposure_dead,
@@ -437,13 +533,19 @@ class NegotiationModel(mesa.Model):
             "bombardment_intensity": float(self.intensity.sum()),
             "strikes": int(self.strikes.sum()),
             "negotiation_state": self.talks.state.value,
-            "collapses": self.talks.collapses,
+            "collapses": sum(t.collapses for t in self.talks_by_bloc),
+            "pockets": self.n_pockets,
             "corridors_open": int(self.params.regime.corridors_open),
             # census localities of the towns that have fallen back to the regime (the article's
             # "towns": villages and towns, of which each model town stands for several)
             "localities_settled": int(self.world.localities[
                 territory.regime_side(ctl) & self.world.rebel0].sum()),
+            **{z.arrived_column: int(civ.arrived_loc[lc.zone[z.id]]) for z in self.dest_zones
+               if z.arrived_column},
         }
+        if len(self.blocs) > 1:
+            for name, talks in zip(self.bloc_names, self.talks_by_bloc, strict=True):
+                row[bloc_state_column(name)] = talks.state.value
         for col, mask in self.region_columns.items():
             row[col] = territory.regime_share_area(ctl[mask], self.world.area_km2[mask])
         self.rows.append(row)

@@ -1,21 +1,74 @@
-"""Summary outcomes of one run: the numbers batches, calibration and tests compare.
+"""Summary outcomes of one run, declared as objects: the numbers batches, calibration and tests
+compare.
 
-Every outcome is computed from a run's timeseries and events only, so it can be recomputed
-from the files a run writes. Days are days since 2018-06-19 00:00 (the article's figures are
-read at day 16, the day rebels returned to talks).
+An :class:`Outcome` has a name, a unit, a description and a function of the run's tables
+(:class:`RunTables`: its timeseries, its events with their numeric ``value`` column, and
+optionally its per-town table), like EMA Workbench's ``ScalarOutcome``. It also says when it
+can be read in a run cut short (``negsim calibrate --horizon-days``): on a fixed ``day``, at an
+``event`` (the latest day a target allows for it), in a window after the talks' first collapse
+or resumption (``after_talks`` days), or only at the end of the run.
+
+* :data:`GENERIC_OUTCOMES` hold for every case: displacement peaks, deaths, the talks' dates
+  (opening, collapse, resumption, deal), the blitz after a collapse, evacuations, returns, the
+  regime's share of the area, and the dates of the first offers, local deals and corridors.
+* Each case declares its own outcomes in a data file beside its data (``world.outcomes_file``,
+  e.g. ``scenarios/data/daraa2018/outcomes.toml``): readings of a timeseries column on a day,
+  the day of a named event, the first day a column reaches a threshold... built from the generic
+  functions of :data:`FUNCTIONS` (:func:`read_outcomes_file`). No case needs code.
+
+Outcomes never parse event text: events carry a numeric ``value`` (deaths in a ``casualties``
+event, km² in an ``area_handed_over`` event, persons in an ``evacuation``, strikes in a
+``strike``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-ARTICLE_DAY = 16.0
+from sim.errors import ScenarioError
+from sim.rules.negotiation import DEFAULT_BLOC
 
 
+@dataclass(frozen=True)
+class RunTables:
+    """What outcomes are computed from: a run's tables (as its files hold them)."""
+
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    towns: pd.DataFrame | None = None
+    #: names of the negotiating blocs (actors of the comprehensive talks' events)
+    blocs: tuple[str, ...] = (DEFAULT_BLOC,)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A named scalar outcome of a run."""
+
+    name: str
+    unit: str
+    function: Callable[[RunTables], float]
+    description: str = ""
+    #: read on this day (a run that ends before it reads NaN)
+    day: float | None = None
+    #: the day of an event (a run must reach the latest day a target allows for it)
+    event: bool = False
+    #: read this many days after the talks' first collapse or resumption
+    after_talks: float | None = None
+
+    def __call__(self, tables: RunTables) -> float:
+        return self.function(tables)
+
+
+# --- reading the tables ----------------------------------------------------------------------
 def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
     """The column's value at the last record at or before ``day`` (records in time order);
     NaN (missing) for a day past the run's last record (its horizon): the run says nothing
@@ -27,106 +80,13 @@ def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
     return float(ts[column].iloc[i]) if i >= 0 else math.nan
 
 
-def first_day(events: pd.DataFrame, kind: str, **match: str) -> float:
-    """Day of the first event of ``kind`` (matching columns), NaN if none."""
+def first_day(events: pd.DataFrame, kind: str, **match: Any) -> float:
+    """Day of the first event of ``kind`` (matching columns; a tuple matches any of its
+    values), NaN if none."""
     ev = events[events["kind"] == kind]
     for k, v in match.items():
-        ev = ev[ev[k] == v]
+        ev = ev[ev[k].isin(v)] if isinstance(v, tuple | list | set) else ev[ev[k] == v]
     return float(ev["day"].iloc[0]) if len(ev) else math.nan
-
-
-def summarize(ts: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
-    """The summary outcomes of a run (a flat dict of numbers)."""
-    collapse = first_day(events, "talks_collapsed")
-    resumed = first_day(events, "talks_resumed")
-    deal = first_day(events, "deal_signed", actor="joint_command")
-    peak_i = int(ts["displaced_total"].values.argmax())
-    out: dict[str, Any] = {
-        "start_day": float(ts["day"].iloc[0]),
-        "crossed_day16": value_at(ts, "crossed_to_jordan", ARTICLE_DAY)
-        + value_at(ts, "crossed_to_golan", ARTICLE_DAY),
-        "displaced_day16": value_at(ts, "displaced_total", ARTICLE_DAY),
-        "deaths_day16": value_at(ts, "civilian_deaths_cum", ARTICLE_DAY),
-        "deaths_day60": value_at(ts, "civilian_deaths_cum", 60.0),
-        "deaths_final": float(ts["civilian_deaths_cum"].iloc[-1]),
-        "peak_displaced": float(ts["displaced_total"].iloc[peak_i]),
-        "peak_day": float(ts["day"].iloc[peak_i]),
-        "jordan_border_day16": value_at(ts, "displaced_jordan_border", ARTICLE_DAY),
-        "golan_day16": value_at(ts, "displaced_golan", ARTICLE_DAY),
-        "towns_reconciled_day15": value_at(ts, "towns_reconciled", 15.0),
-        "towns_settled_at_collapse": (value_at(ts, "towns_reconciled", collapse)
-                                      + value_at(ts, "towns_captured", collapse)
-                                      if not math.isnan(collapse) else math.nan),
-        "talks_open_day": first_day(events, "talks_opened", target="joint_command"),
-        "first_collapse_day": collapse,
-        "resume_day": resumed,
-        "resume_delay_h": (resumed - collapse) * 24.0 if not math.isnan(resumed) else math.nan,
-        "collapses": int(ts["collapses"].iloc[-1]),
-        "deal_day": deal,
-        "evacuated": float(ts["evacuated_cum"].iloc[-1]),
-        "returned": float(ts["returned_cum"].iloc[-1]),
-        "crossed_to_jordan": float(ts["crossed_to_jordan"].iloc[-1]),
-        "crossed_to_golan": float(ts["crossed_to_golan"].iloc[-1]),
-        "regime_share_day16": value_at(ts, "regime_share_area", ARTICLE_DAY),
-        "regime_share_final": float(ts["regime_share_area"].iloc[-1]),
-        "towns_rebel_final": float(ts["towns_rebel"].iloc[-1]),
-    }
-    # The blitz: the 24 hours after the first collapse.
-    if not math.isnan(collapse):
-        window = events[(events["day"] >= collapse - 1e-9) & (events["day"] < collapse + 1.0)]
-        cas = window[(window["kind"] == "casualties") & (window["actor"] == "regime")]
-        per_town = cas.assign(n=cas["detail"].str.extract(r"^(\d+)")[0].astype(float)) \
-            .groupby("target")["n"].sum() if len(cas) else pd.Series(dtype=float)
-        out["blitz_max_town_deaths"] = float(per_town.max()) if len(per_town) else 0.0
-        after = events[(events["day"] >= collapse - 1e-9) & (events["day"] < collapse + 2.0)
-                       & (events["kind"] == "area_handed_over")]
-        out["area_handed_over_48h_after_collapse"] = float(
-            after["detail"].str.extract(r"^([\d.]+)")[0].astype(float).sum()) if len(after) else 0.0
-        pre = ts[ts["day"] < collapse - 1e-9]
-        blitz = ts[(ts["day"] > collapse + 1e-9) & (ts["day"] <= collapse + 1.0 + 1e-9)]
-        out["blitz_intensity_ratio"] = (float(blitz["bombardment_intensity"].max())
-                                        / max(float(pre["bombardment_intensity"].max()), 1e-9)
-                                        if len(pre) and len(blitz) else math.nan)
-    else:
-        out["blitz_max_town_deaths"] = math.nan
-        out["area_handed_over_48h_after_collapse"] = math.nan
-        out["blitz_intensity_ratio"] = math.nan
-    crossing = first_day(events, "crossing_taken", target="nasib_crossing")
-    out["nasib_taken_day"] = crossing
-    # Towns settled (reconciled or captured) in the 24 hours after the first collapse
-    # (article line 16: Saida retaken hours after the strikes).
-    if not math.isnan(collapse):
-        settled = value_at(ts, "towns_reconciled", collapse + 1.0) \
-            + value_at(ts, "towns_captured", collapse + 1.0) - out["towns_settled_at_collapse"]
-        out["towns_settled_24h_after_collapse"] = float(settled)
-    else:
-        out["towns_settled_24h_after_collapse"] = math.nan
-    # Strikes halted (line 10): strikes per tick in the 24 h after the rebels return to talks,
-    # relative to the blitz (the 24 h after the collapse).
-    if not math.isnan(resumed) and not math.isnan(collapse):
-        blitz = ts[(ts["day"] > collapse + 1e-9) & (ts["day"] <= collapse + 1.0 + 1e-9)]
-        after = ts[(ts["day"] > resumed + 1e-9) & (ts["day"] <= resumed + 1.0 + 1e-9)]
-        out["strikes_after_resume_ratio"] = (float(after["strikes"].mean())
-                                             / max(float(blitz["strikes"].mean()), 1e-9)
-                                             if len(after) and len(blitz) else math.nan)
-    else:
-        out["strikes_after_resume_ratio"] = math.nan
-    # Displaced families "more than a week on the border" by the article's day (line 30): the
-    # first day at least BORDER_PRESENCE persons wait at the Jordanian border.
-    at_border = ts[ts["displaced_jordan_border"] >= BORDER_PRESENCE]
-    out["jordan_border_since_day"] = float(at_border["day"].iloc[0]) if len(at_border) else math.nan
-    # Event days of the public record (seeds/record.toml): corridors, offers, deals, 30 towns.
-    out["corridors_open_day"] = min(first_day(events, "corridors_opened"),
-                                    first_true_day(ts, ts["corridors_open"] > 0),
-                                    key=lambda d: math.inf if math.isnan(d) else d)
-    out["first_offer_day"] = first_day(events, "local_offer")
-    out["first_local_deal_day"] = first_day(events, "local_deal")
-    # "more than 30 towns": census localities (the article's villages and towns), not model towns
-    out["thirty_towns_day"] = first_true_day(ts, ts["localities_settled"] > THIRTY_TOWNS)
-    out["localities_settled_day15"] = value_at(ts, "localities_settled", 15.0)
-    out["localities_settled_at_collapse"] = (value_at(ts, "localities_settled", collapse)
-                                             if not math.isnan(collapse) else math.nan)
-    return out
 
 
 def first_true_day(ts: pd.DataFrame, mask: pd.Series) -> float:
@@ -135,48 +95,332 @@ def first_true_day(ts: pd.DataFrame, mask: pd.Series) -> float:
     return float(rows.iloc[0]) if len(rows) else math.nan
 
 
-#: "More than 30 towns" (article line 3).
-THIRTY_TOWNS = 30
+def _sum(ts: pd.DataFrame, series: Sequence[str]) -> pd.Series:
+    out = ts[series[0]].astype(float)
+    for s in series[1:]:
+        out = out + ts[s]
+    return out
 
 
-#: Persons at the Jordanian border that count as "displaced families on the border".
-BORDER_PRESENCE = 1000
+def _values(events: pd.DataFrame) -> pd.Series:
+    return pd.to_numeric(events["value"], errors="coerce") if "value" in events else \
+        pd.Series(np.nan, index=events.index)
 
-#: When an outcome can be read, for runs cut short (``negsim calibrate --horizon-days``):
-#: outcomes read on a fixed day need the run to reach that day ...
-OUTCOME_DAY: dict[str, float] = {
-    "start_day": 0.0, "crossed_day16": ARTICLE_DAY, "displaced_day16": ARTICLE_DAY,
-    "deaths_day16": ARTICLE_DAY, "deaths_day60": 60.0, "jordan_border_day16": ARTICLE_DAY,
-    "golan_day16": ARTICLE_DAY, "towns_reconciled_day15": 15.0, "regime_share_day16": ARTICLE_DAY,
-    "localities_settled_day15": 15.0,
-}
-#: ... the day of an event needs the run to reach the latest day a target allows for it ...
-EVENT_DAY_OUTCOMES: tuple[str, ...] = (
-    "talks_open_day", "first_collapse_day", "resume_day", "deal_day", "nasib_taken_day",
-    "jordan_border_since_day", "corridors_open_day", "first_offer_day", "first_local_deal_day",
-    "thirty_towns_day",
+
+# --- generic functions (what a case's outcomes file may name) -----------------------------------
+def value_on_day(series: Sequence[str], day: float) -> Callable[[RunTables], float]:
+    """The sum of ``series`` columns on ``day`` (the last record at or before it)."""
+    return lambda t: float(sum(value_at(t.timeseries, s, day) for s in series))
+
+
+def final(series: Sequence[str]) -> Callable[[RunTables], float]:
+    """The sum of ``series`` columns at the end of the run."""
+    return lambda t: float(_sum(t.timeseries, series).iloc[-1])
+
+
+def peak(series: Sequence[str]) -> Callable[[RunTables], float]:
+    """The largest value of the sum of ``series`` columns over the run."""
+    return lambda t: float(_sum(t.timeseries, series).max())
+
+
+def first_event_day(event: str, actor: str | None = None,
+                    target: str | None = None) -> Callable[[RunTables], float]:
+    """The day of the first event of kind ``event`` (by ``actor`` / on ``target`` if given)."""
+    match = {k: v for k, v in (("actor", actor), ("target", target)) if v is not None}
+    return lambda t: first_day(t.events, event, **match)
+
+
+def first_day_reaching(series: Sequence[str], threshold: float,
+                       strict: bool = False) -> Callable[[RunTables], float]:
+    """The first day the sum of ``series`` reaches ``threshold`` (exceeds it if ``strict``)."""
+    def f(t: RunTables) -> float:
+        s = _sum(t.timeseries, series)
+        return first_true_day(t.timeseries, s > threshold if strict else s >= threshold)
+    return f
+
+
+#: Generic functions a case's outcomes file names (``function = "value_on_day"``), with what
+#: each reads: ``day`` (read on a day), ``event`` (an event's day) or ``whole`` (the whole run).
+FUNCTIONS: dict[str, str] = {"value_on_day": "day", "final": "whole", "peak": "whole",
+                             "first_event_day": "event", "first_day_reaching": "event"}
+
+
+# --- generic outcomes (every case) ---------------------------------------------------------------
+def _collapse(t: RunTables) -> float:
+    return first_day(t.events, "talks_collapsed")
+
+
+def _resumed(t: RunTables) -> float:
+    return first_day(t.events, "talks_resumed")
+
+
+def _settled_at(t: RunTables, day: float) -> float:
+    return value_at(t.timeseries, "towns_reconciled", day) + value_at(t.timeseries,
+                                                                      "towns_captured", day)
+
+
+def _towns_settled_at_collapse(t: RunTables) -> float:
+    c = _collapse(t)
+    return _settled_at(t, c) if not math.isnan(c) else math.nan
+
+
+def _localities_settled_at_collapse(t: RunTables) -> float:
+    c = _collapse(t)
+    return value_at(t.timeseries, "localities_settled", c) if not math.isnan(c) else math.nan
+
+
+def _towns_settled_24h_after_collapse(t: RunTables) -> float:
+    c = _collapse(t)
+    return float(_settled_at(t, c + 1.0) - _settled_at(t, c)) if not math.isnan(c) else math.nan
+
+
+def _blitz_max_town_deaths(t: RunTables) -> float:
+    """Most civilians killed in strikes on one town in the 24 h after the first collapse."""
+    c = _collapse(t)
+    if math.isnan(c):
+        return math.nan
+    ev = t.events
+    cas = ev[(ev["day"] >= c - 1e-9) & (ev["day"] < c + 1.0) & (ev["kind"] == "casualties")
+             & (ev["actor"] == "regime")]
+    if not len(cas):
+        return 0.0
+    return float(_values(cas).groupby(cas["target"]).sum().max())
+
+
+def _area_handed_over_48h(t: RunTables) -> float:
+    """km² handed over without a fight in the 48 h after the first collapse."""
+    c = _collapse(t)
+    if math.isnan(c):
+        return math.nan
+    ev = t.events
+    after = ev[(ev["day"] >= c - 1e-9) & (ev["day"] < c + 2.0) & (ev["kind"] == "area_handed_over")]
+    return float(_values(after).sum()) if len(after) else 0.0
+
+
+def _blitz_intensity_ratio(t: RunTables) -> float:
+    """The highest bombardment in the 24 h after the first collapse over the highest before."""
+    c = _collapse(t)
+    if math.isnan(c):
+        return math.nan
+    ts = t.timeseries
+    pre = ts[ts["day"] < c - 1e-9]
+    blitz = ts[(ts["day"] > c + 1e-9) & (ts["day"] <= c + 1.0 + 1e-9)]
+    if not (len(pre) and len(blitz)):
+        return math.nan
+    return (float(blitz["bombardment_intensity"].max())
+            / max(float(pre["bombardment_intensity"].max()), 1e-9))
+
+
+def _strikes_after_resume_ratio(t: RunTables) -> float:
+    """Strikes per tick in the 24 h after the return to talks, relative to the blitz."""
+    c, r = _collapse(t), _resumed(t)
+    if math.isnan(r) or math.isnan(c):
+        return math.nan
+    ts = t.timeseries
+    blitz = ts[(ts["day"] > c + 1e-9) & (ts["day"] <= c + 1.0 + 1e-9)]
+    after = ts[(ts["day"] > r + 1e-9) & (ts["day"] <= r + 1.0 + 1e-9)]
+    if not (len(after) and len(blitz)):
+        return math.nan
+    return float(after["strikes"].mean()) / max(float(blitz["strikes"].mean()), 1e-9)
+
+
+def _resume_delay_h(t: RunTables) -> float:
+    r = _resumed(t)
+    return (r - _collapse(t)) * 24.0 if not math.isnan(r) else math.nan
+
+
+def _corridors_open_day(t: RunTables) -> float:
+    ts = t.timeseries
+    return min(first_day(t.events, "corridors_opened"),
+               first_true_day(ts, ts["corridors_open"] > 0),
+               key=lambda d: math.inf if math.isnan(d) else d)
+
+
+def _peak_day(t: RunTables) -> float:
+    ts = t.timeseries
+    return float(ts["day"].iloc[int(ts["displaced_total"].values.argmax())])
+
+
+GENERIC_OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("start_day", "day", lambda t: float(t.timeseries["day"].iloc[0]),
+            "first day of the run", day=0.0),
+    Outcome("deaths_final", "persons", final(["civilian_deaths_cum"]),
+            "civilians killed by the end of the run"),
+    Outcome("peak_displaced", "persons", peak(["displaced_total"]),
+            "most persons displaced at once"),
+    Outcome("peak_day", "day", _peak_day, "day of the peak of displacement"),
+    Outcome("towns_settled_at_collapse", "towns", _towns_settled_at_collapse,
+            "towns reconciled or captured when comprehensive talks first collapse",
+            after_talks=0.0),
+    Outcome("localities_settled_at_collapse", "localities", _localities_settled_at_collapse,
+            "census localities of the towns settled when comprehensive talks first collapse "
+            "(each model town stands for its ``localities``)", after_talks=0.0),
+    Outcome("talks_open_day", "day", first_event_day("ultimatum"),
+            "day comprehensive talks first open (with the mediator's ultimatum)", event=True),
+    Outcome("first_collapse_day", "day", _collapse, "day comprehensive talks first collapse",
+            event=True),
+    Outcome("resume_day", "day", _resumed, "day a bloc first returns to talks after a collapse",
+            event=True),
+    Outcome("resume_delay_h", "h", _resume_delay_h, "hours from the first collapse to the return",
+            after_talks=2.0),
+    Outcome("collapses", "collapses", final(["collapses"]),
+            "collapses of comprehensive talks (all blocs)"),
+    Outcome("deal_day", "day", lambda t: first_day(t.events, "deal_signed", actor=tuple(t.blocs)),
+            "day the first comprehensive deal is signed (any bloc)", event=True),
+    Outcome("evacuated", "persons", final(["evacuated_cum"]),
+            "persons bused out under safe passage"),
+    Outcome("returned", "persons", final(["returned_cum"]), "persons returned home"),
+    Outcome("regime_share_final", "share", final(["regime_share_area"]),
+            "regime's share of the case area at the end"),
+    Outcome("towns_rebel_final", "towns", final(["towns_rebel"]), "rebel-held towns at the end"),
+    Outcome("blitz_max_town_deaths", "persons", _blitz_max_town_deaths,
+            "most civilians killed in one town in the 24 h after the first collapse",
+            after_talks=1.0),
+    Outcome("area_handed_over_48h_after_collapse", "km2", _area_handed_over_48h,
+            "area handed over without a fight in the 48 h after the first collapse",
+            after_talks=2.0),
+    Outcome("blitz_intensity_ratio", "ratio", _blitz_intensity_ratio,
+            "heaviest bombardment in the day after the first collapse over the heaviest before",
+            after_talks=1.0),
+    Outcome("towns_settled_24h_after_collapse", "towns", _towns_settled_24h_after_collapse,
+            "towns settled in the 24 h after the first collapse", after_talks=1.0),
+    Outcome("strikes_after_resume_ratio", "ratio", _strikes_after_resume_ratio,
+            "strikes in the day after the return to talks over those of the blitz",
+            after_talks=3.0),
+    Outcome("corridors_open_day", "day", _corridors_open_day,
+            "day corridors into government-held areas first open", event=True),
+    Outcome("first_offer_day", "day", first_event_day("local_offer"),
+            "day the mediator first offers a town local terms", event=True),
+    Outcome("first_local_deal_day", "day", first_event_day("local_deal"),
+            "day the first town settles by a local deal", event=True),
 )
-#: ... an outcome read in a window after the talks' first collapse or resumption needs the run
-#: to reach that many days past the latest collapse or resumption day a target allows (the
-#: resumption comes up to 2 days after the collapse, then 24 hours of strikes are counted) ...
-AFTER_TALKS_DAYS: dict[str, float] = {
-    "towns_settled_at_collapse": 0.0, "localities_settled_at_collapse": 0.0,
-    "blitz_max_town_deaths": 1.0, "blitz_intensity_ratio": 1.0,
-    "towns_settled_24h_after_collapse": 1.0, "area_handed_over_48h_after_collapse": 2.0,
-    "resume_delay_h": 2.0, "strikes_after_resume_ratio": 3.0,
-}
-#: ... and every other outcome (peaks, final values, totals) needs the whole run.
 
-#: Every outcome :func:`summarize` returns (targets name one of these).
-OUTCOME_NAMES: tuple[str, ...] = (
-    "start_day", "crossed_day16", "displaced_day16", "deaths_day16", "deaths_day60",
-    "deaths_final", "peak_displaced", "peak_day", "jordan_border_day16", "golan_day16",
-    "towns_reconciled_day15", "towns_settled_at_collapse", "talks_open_day",
-    "first_collapse_day", "resume_day", "resume_delay_h", "collapses", "deal_day", "evacuated",
-    "returned", "crossed_to_jordan", "crossed_to_golan", "regime_share_day16",
-    "regime_share_final", "towns_rebel_final", "blitz_max_town_deaths",
-    "area_handed_over_48h_after_collapse", "blitz_intensity_ratio", "nasib_taken_day",
-    "towns_settled_24h_after_collapse", "strikes_after_resume_ratio", "jordan_border_since_day",
-    "corridors_open_day", "first_offer_day", "first_local_deal_day", "thirty_towns_day",
-    "localities_settled_day15", "localities_settled_at_collapse",
-)
+#: Names of the generic outcomes (a case adds its own: :func:`outcome_names`).
+GENERIC_OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in GENERIC_OUTCOMES)
+
+
+def outcomes_for(case: Sequence[Outcome] = ()) -> tuple[Outcome, ...]:
+    """The generic outcomes followed by a case's own."""
+    return (*GENERIC_OUTCOMES, *case)
+
+
+def outcome_names(case: Sequence[Outcome] = ()) -> tuple[str, ...]:
+    return tuple(o.name for o in outcomes_for(case))
+
+
+def summarize(ts: pd.DataFrame, events: pd.DataFrame, case: Sequence[Outcome] = (),
+              towns: pd.DataFrame | None = None,
+              blocs: Sequence[str] = (DEFAULT_BLOC,)) -> dict[str, Any]:
+    """The summary outcomes of a run (a flat dict of numbers): the generic ones and the
+    case's declared ones (``case``)."""
+    tables = RunTables(ts, events, towns, tuple(blocs))
+    return {o.name: o(tables) for o in outcomes_for(case)}
+
+
+# --- a case's outcomes file -----------------------------------------------------------------------
+class OutcomeRow(BaseModel):
+    """One ``[[outcome]]`` table of a case's outcomes file (strict: TOML has types)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    unit: str
+    description: str = ""
+    function: Literal["value_on_day", "final", "peak", "first_event_day", "first_day_reaching"]
+    series: str | list[str] | None = None
+    day: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    event: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    threshold: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    strict: bool = False
+    source: str = ""
+
+
+#: What each function needs from its table (besides name, unit).
+_NEEDS = {"value_on_day": ("series", "day"), "final": ("series",), "peak": ("series",),
+          "first_event_day": ("event",), "first_day_reaching": ("series", "threshold")}
+
+
+def read_outcomes_file(path: str | Path) -> tuple[Outcome, ...]:
+    """A case's declared outcomes; errors name the file, the outcome and the field."""
+    from sim.scenario.loader import find_line
+
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError("outcomes file not found" if not p.exists() else "is a folder",
+                            file=p, fix="check world.outcomes_file (relative to the scenario file "
+                                        "that sets it); a case's outcomes live beside its data")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ScenarioError("not UTF-8 text", file=p, fix="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"TOML syntax error: {exc}", file=p,
+                            fix="see https://toml.io for the syntax") from None
+    rows = data.get("outcome", [])
+    extra = [k for k in data if k not in ("outcome", "case", "description")]
+    if extra or not isinstance(rows, list):
+        raise ScenarioError(f"unknown table(s): {', '.join(extra) or 'outcome'}", file=p,
+                            fix="a case's outcomes file holds [[outcome]] tables (and optional "
+                                "case = ..., description = ...)")
+    out: list[Outcome] = []
+    seen = set(GENERIC_OUTCOME_NAMES)
+    for i, raw in enumerate(rows):
+        label = raw.get("name", f"outcome[{i}]") if isinstance(raw, dict) else f"outcome[{i}]"
+        try:
+            row = OutcomeRow.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            fld = str(err["loc"][0]) if err["loc"] else ""
+            raise ScenarioError(f"{err['msg']}", file=p, field=f"{label}.{fld}" if fld else label,
+                                line=find_line(text, ("outcome", i, fld) if fld else ("outcome", i)),
+                                fix="an outcome needs name, unit and function (one of "
+                                    + ", ".join(FUNCTIONS) + ")") from None
+
+        def fail(msg: str, fld: str, fix: str, i: int = i, name: str = row.name) -> ScenarioError:
+            return ScenarioError(msg, file=p, field=f"{name}.{fld}",
+                                 line=find_line(text, ("outcome", i, fld)), fix=fix)
+
+        if row.name in seen:
+            raise fail(f"outcome '{row.name}' is already defined"
+                       + (" (a generic outcome)" if row.name in GENERIC_OUTCOME_NAMES else ""),
+                       "name", "give each outcome its own name")
+        seen.add(row.name)
+        for need in _NEEDS[row.function]:
+            if getattr(row, need) is None:
+                raise fail(f"function '{row.function}' needs `{need}`", need,
+                           "see the generic functions in sim/outcomes.py")
+        series = [row.series] if isinstance(row.series, str) else list(row.series or [])
+        fn: Callable[[RunTables], float]
+        if row.function == "value_on_day":
+            fn = value_on_day(series, float(row.day or 0.0))
+        elif row.function == "final":
+            fn = final(series)
+        elif row.function == "peak":
+            fn = peak(series)
+        elif row.function == "first_event_day":
+            fn = first_event_day(str(row.event), row.actor, row.target)
+        else:
+            fn = first_day_reaching(series, float(row.threshold or 0.0), row.strict)
+        kind = FUNCTIONS[row.function]
+        out.append(Outcome(row.name, row.unit, fn, row.description,
+                           day=row.day if kind == "day" else None, event=kind == "event"))
+        object.__setattr__(out[-1], "series", tuple(series))
+    return tuple(out)
+
+
+def check_outcome_series(outcomes: Sequence[Outcome], columns: Sequence[str], path: Path) -> None:
+    """Every timeseries column a case's outcome reads is one the case's runs write."""
+    cols = set(columns)
+    for o in outcomes:
+        for s in getattr(o, "series", ()):
+            if s not in cols:
+                import difflib
+
+                close = difflib.get_close_matches(s, sorted(cols), n=1)
+                raise ScenarioError(f"outcome '{o.name}' reads column '{s}', which the case's "
+                                    "runs do not write", file=path, field=f"{o.name}.series",
+                                    fix=(f"did you mean '{close[0]}'? " if close else "")
+                                    + "a timeseries column: " + ", ".join(sorted(cols)))

@@ -31,7 +31,8 @@ RUN_FILES = ("timeseries.csv", "timeseries.parquet", "events.csv", "towns.csv", 
              "timeline.svg")
 #: Files a ``negsim calibrate`` folder holds.
 CALIBRATION_FILES = ("posterior.parquet", "generations.csv", "candidates.csv", "replicates.csv",
-                     "report.md", "curves.png", "posterior_marginals.png")
+                     "report.md", "curves.png", "posterior_marginals.png", "targets.csv",
+                     "record.png")
 
 
 def _json(path: Path) -> dict | None:

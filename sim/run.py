@@ -74,6 +74,18 @@ def _towns_table(town_days: list[tuple], w: World) -> pd.DataFrame:
         "displaced_out": np.concatenate(away), "deaths_cum": np.concatenate(deaths)})
 
 
+def zone_dict(z: Any) -> dict[str, Any]:
+    """A case zone as plain data (for metadata.json and the figures)."""
+    return {"id": z.id, "name": z.name, "kind": z.kind, "lat": z.lat, "lon": z.lon,
+            "border": z.border, "column": z.column, "crossed_column": z.crossed_column,
+            "arrived_column": z.arrived_column}
+
+
+def events_frame(model: NegotiationModel) -> pd.DataFrame:
+    """A model's events as a table (without the ISO ``time`` column)."""
+    return pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail", "value"])
+
+
 def simulate(scenario: Scenario, seed: int, world: World | None = None) -> NegotiationModel:
     """Build and run the model to its horizon."""
     model = NegotiationModel(scenario, seed=seed, world=world)
@@ -86,7 +98,7 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
     sc = model.params
     ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
     ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
-    ev = pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail"])
+    ev = events_frame(model)
     ev.insert(0, "time", _times(sc.time.start_date, ev["day"].to_numpy()))
     ev = ev[list(EVENT_COLUMNS)]
     w = model.world
@@ -107,10 +119,13 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
         "households": int(len(model.civilians.home)),
         "persons": int(model.civilians.initial),
         "case_files": list(w.source_files),
+        "blocs": list(model.bloc_names),
+        "case_outcomes": [[o.name, o.unit, o.description] for o in w.outcomes],
+        "zones": [zone_dict(z) for z in w.zones],
         "parameters": sc.model_dump(mode="json"),
     }
     res = RunResult(sc, model.seed, ts, ev, towns, meta)
-    res.outcomes = summarize(ts, ev)
+    res.outcomes = summarize(ts, ev, w.outcomes, towns, model.bloc_names)
     meta["outcomes"] = res.outcomes
     return res
 

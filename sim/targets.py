@@ -174,11 +174,50 @@ def _fail(path: Path, msg: str, field: str | None = None, fix: str | None = None
 
 
 def known_series() -> tuple[str, ...]:
-    """Numeric timeseries columns every model writes (the case adds ``regime_share_<governorate>``
-    columns, which :func:`load_targets` accepts by their prefix)."""
+    """Numeric timeseries columns a run may write: the generic ones and every zone column of
+    the project's cases (``scenarios/data/*/zones.csv``); the case adds
+    ``regime_share_<governorate>`` columns, which :func:`load_targets` accepts by their prefix."""
     from sim.model import TIMESERIES_COLUMNS
 
-    return tuple(c for c in TIMESERIES_COLUMNS if c not in ("time", "negotiation_state"))
+    cols = [c for c in TIMESERIES_COLUMNS if c not in ("time", "negotiation_state")]
+    for zones in project_cases("zones.csv"):
+        try:
+            from sim.world.case import read_zones
+
+            for z in read_zones(zones, _border_names(zones.parent / "borders.csv")):
+                cols += [c for c in (z.column, z.crossed_column, z.arrived_column) if c]
+        except ScenarioError:
+            continue
+    return tuple(dict.fromkeys(cols))
+
+
+def _border_names(path: Path) -> set[str]:
+    if not path.is_file():
+        return set()
+    from sim.world.schema import BorderRow, read_table
+
+    return {r.border for r in read_table(path, BorderRow, "borders") if isinstance(r, BorderRow)}
+
+
+def project_cases(name: str) -> list[Path]:
+    """A file of every case of the project (``scenarios/data/<case>/<name>``) that exists."""
+    from sim.scenario.loader import default_scenarios_dir
+
+    return sorted(p for p in (default_scenarios_dir() / "data").glob(f"*/{name}") if p.is_file())
+
+
+def project_outcomes() -> dict[str, Any]:
+    """Every outcome a target may name when no case is given: the generic outcomes and those
+    every case of the project declares (``scenarios/data/*/outcomes.toml``), by name."""
+    from sim.outcomes import GENERIC_OUTCOMES, read_outcomes_file
+
+    out = {o.name: o for o in GENERIC_OUTCOMES}
+    for f in project_cases("outcomes.toml"):
+        try:
+            out.update({o.name: o for o in read_outcomes_file(f)})
+        except ScenarioError:
+            continue
+    return out
 
 
 #: Per-region columns (one per governorate of the case), accepted by prefix.
@@ -302,9 +341,7 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
                     fix="add [[target]] tables with id, quantity, value, unit, kind, tolerance, "
                         "outcome and why (see seeds/targets.toml)")
     if known_outcomes is None:
-        from sim.outcomes import OUTCOME_NAMES
-
-        known_outcomes = OUTCOME_NAMES
+        known_outcomes = tuple(project_outcomes())
     out: list[Target] = []
     seen: set[str] = set()
     for i, t in enumerate(raw):
@@ -367,8 +404,9 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
                 close = difflib.get_close_matches(outcome, list(known_outcomes), n=1)
                 raise fail(f"unknown outcome '{outcome}'", "outcome",
                            (f"did you mean '{close[0]}'? " if close else "")
-                           + "outcomes are the keys of sim.outcomes.summarize (or a series = "
-                             "timeseries column with a day), or set modelled = false")
+                           + "an outcome is a generic one (sim/outcomes.py) or one the case "
+                             "declares in its outcomes.toml (or a series = timeseries column with "
+                             "a day), or set modelled = false")
         out.append(Target(id=tid, quantity=row.quantity, value=value, unit=row.unit,
                           kind=row.kind, tolerance=tol, outcome=outcome, line=row.line,
                           time=str(row.time), day=row.day, scale=row.scale,
@@ -439,18 +477,21 @@ def distance(outcomes: Mapping[str, Any], targets: Sequence[Target]) -> float:
     return math.sqrt(sum(sum(x * x for x in g) / len(g) for g in groups.values()) / len(groups))
 
 
-def days_needed(targets: Sequence[Target]) -> dict[str, float]:
+def days_needed(targets: Sequence[Target],
+                outcomes: Mapping[str, Any] | None = None) -> dict[str, float]:
     """Per modelled target (by id): the last day a run must reach for the target to be read as
     in a full run (``math.inf``: the whole run, e.g. a peak or a final value).
 
     Series targets and fixed-day outcomes need their day; event days need the latest day their
     tolerance allows (a lower bound that ``never_ok`` satisfies: its day); outcomes read in a
     window after the talks' collapse or resumption need that window past the latest collapse or
-    resumption day a target of the set allows (:data:`sim.outcomes.AFTER_TALKS_DAYS`; the whole
-    run if no target bounds those days). A run cut there can differ from a full run only where
+    resumption day a target of the set allows (``Outcome.after_talks``; the whole
+    run if no target bounds those days). Each outcome says which it is (:class:`sim.outcomes.
+    Outcome`); ``outcomes`` maps names to them (default: the project's, :func:`project_outcomes`).
+    A run cut there can differ from a full run only where
     the full run is already outside a target's tolerance (a late event reads NaN, i.e.
     ``MISSING_ERROR``)."""
-    from sim.outcomes import AFTER_TALKS_DAYS, EVENT_DAY_OUTCOMES, OUTCOME_DAY
+    reg = dict(outcomes) if outcomes is not None else project_outcomes()
 
     def event_day(t: Target) -> float:
         lo, hi = t.bounds()
@@ -463,14 +504,15 @@ def days_needed(targets: Sequence[Target]) -> dict[str, float]:
     anchor = max(talks) if talks else math.inf
     out: dict[str, float] = {}
     for t in mod:
+        o = reg.get(t.outcome)
         if t.series is not None and t.day is not None:
             out[t.id] = t.day
-        elif t.outcome in OUTCOME_DAY:
-            out[t.id] = OUTCOME_DAY[t.outcome]
-        elif t.outcome in EVENT_DAY_OUTCOMES:
+        elif o is not None and o.day is not None:
+            out[t.id] = o.day
+        elif o is not None and o.event:
             out[t.id] = event_day(t)
-        elif t.outcome in AFTER_TALKS_DAYS:
-            out[t.id] = anchor + AFTER_TALKS_DAYS[t.outcome]
+        elif o is not None and o.after_talks is not None:
+            out[t.id] = anchor + o.after_talks
         else:
             out[t.id] = math.inf
     return out

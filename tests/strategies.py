@@ -4,12 +4,14 @@ Every numeric parameter is drawn from its declared range (the ``ge``/``le``/``gt
 constraints in the pydantic field's metadata), booleans and choices from their values; so a new
 parameter in the schema is covered without touching this file. Only what makes a property run
 cheap is narrowed here (population scale, horizon) and what the case data fix (faction names,
-file paths). ``invalid_assignments`` draws values just outside a field's range.
+file paths). Scenarios are drawn over **every case of the project** (:func:`cases`: each
+``scenarios/baseline.toml`` and ``scenarios/<case>/baseline.toml``, i.e. Daraa and Eastern
+Ghouta): its data files, its factions (and their blocs), its towns and its borders.
+``invalid_assignments`` draws values just outside a field's range.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 import typing
@@ -20,9 +22,10 @@ import annotated_types as at
 from hypothesis import strategies as st
 from pydantic.fields import FieldInfo
 
-from sim.scenario.loader import resolve_path
+from sim.scenario.loader import default_scenarios_dir, load_scenario, resolve_path
 from sim.scenario.schema import (
     SETTABLE_GROUPS,
+    ZONE_FLAG,
     Axis,
     FactionSpec,
     Group,
@@ -30,18 +33,62 @@ from sim.scenario.schema import (
     Scenario,
     set_param,
 )
-from sim.scenario.targets import BORDER_PARAM
 
 #: Tick lengths the schema accepts (divisors of 24 hours).
 TICK_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
-#: Faction names the case's towns table refers to (a scenario must define each one).
+#: Faction names of the default case's towns table (Daraa; a scenario must define each one).
 CASE_FACTIONS = ("joint_command", "hardline", "khalid")
 #: Ranges that keep a property run small (population) and short (horizon).
 SMALL_SCALE = (0.005, 0.05)
 SHORT_HORIZON = (1.0, 20.0)
 #: Fields never drawn: dates, file paths, names (fixed by the case data).
 NOT_DRAWN = {"time.start_date", "world.towns_file", "world.subdistricts_file", "world.zones_file",
-             "world.borders_file"}
+             "world.borders_file", "world.outcomes_file"}
+WORLD_FILES = ("towns_file", "subdistricts_file", "zones_file", "borders_file", "outcomes_file")
+
+
+@dataclass(frozen=True)
+class Case:
+    """What a drawn scenario needs of one case: its data files and the names they use."""
+
+    name: str
+    world: dict[str, str]                 # [world] *_file fields, absolute ("" for none)
+    factions: tuple[tuple[str, str], ...]  # (faction, its bloc in the case's baseline)
+    towns: tuple[str, ...]
+    closable: tuple[str, ...]             # borders and frontiers (zone ids)
+    lat: tuple[float, float]
+    lon: tuple[float, float]
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+@functools.cache
+def cases() -> tuple[Case, ...]:
+    """Every case of the project: Daraa (scenarios/baseline.toml) first, then each
+    scenarios/<case>/baseline.toml."""
+    from sim.model import load_case
+
+    root = default_scenarios_dir()
+    out = []
+    for f in [root / "baseline.toml", *sorted(root.glob("*/baseline.toml"))]:
+        sc = load_scenario(f)
+        w = load_case(sc)
+        files = {k: (str(resolve_path(sc, getattr(sc.world, k)))
+                     if getattr(sc.world, k).strip() else "") for k in WORLD_FILES}
+        facs = tuple((fs.name, fs.bloc) for fs in sc.factions)
+        pad = 0.05
+        out.append(Case(f.parent.name if f.parent != root else "daraa2018", files, facs,
+                        w.town_id, tuple(z.id for z in w.closable_zones),
+                        (float(w.lat.min()) - pad, float(w.lat.max()) + pad),
+                        (float(w.lon.min()) - pad, float(w.lon.max()) + pad)))
+    return tuple(out)
+
+
+def case_of(sc: Scenario) -> Case:
+    """The case a scenario's towns file belongs to."""
+    towns = str(resolve_path(sc, sc.world.towns_file))
+    return next(c for c in cases() if c.world["towns_file"] == towns)
 
 
 @dataclass(frozen=True)
@@ -140,40 +187,46 @@ def group_values(draw: st.DrawFn, group: str) -> dict[str, Any]:
 
 
 @st.composite
-def axes(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """0-5 offensive axes placed over the case area (lat/lon kept near southern Syria)."""
+def axes(draw: st.DrawFn, case: Case | None = None) -> list[dict[str, Any]]:
+    """0-5 offensive axes placed over the case area (lat/lon within the case's towns' box)."""
+    case = case or cases()[0]
     fields = group_fields(Axis)
     n = draw(st.integers(0, 5))
     out = []
     for k in range(n):
         ax = {name: draw(field_strategy(f)) for name, f in fields.items()
               if name not in ("lat", "lon")}
-        ax.update(name=f"axis{k}", lat=draw(st.floats(32.4, 33.3)), lon=draw(st.floats(35.7, 36.6)))
+        ax.update(name=f"axis{k}", lat=draw(st.floats(*case.lat)), lon=draw(st.floats(*case.lon)))
         out.append(ax)
     return out
 
 
 @st.composite
-def factions(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """The case's three factions, each with every attribute drawn from its range."""
+def factions(draw: st.DrawFn, case: Case | None = None) -> list[dict[str, Any]]:
+    """The case's factions, each with every attribute drawn from its range, and its bloc: the
+    case's own, the joint command (none) or one bloc for all."""
+    case = case or cases()[0]
     fields = group_fields(FactionSpec)
+    how = draw(st.sampled_from(["case", "joint", "one"]))
     out = []
-    for name in CASE_FACTIONS:
+    for name, bloc in case.factions:
         spec = {k: draw(field_strategy(f)) for k, f in fields.items()}
         spec["name"] = name
+        spec["bloc"] = {"case": bloc, "joint": "", "one": "all_factions"}[how]
         out.append(spec)
     return draw(st.permutations(out))
 
 
 @st.composite
 def interventions(draw: st.DrawFn, horizon: float, exclude: frozenset[str] = frozenset(),
-                  max_size: int = 3) -> list[dict[str, Any]]:
+                  max_size: int = 3, case: Case | None = None) -> list[dict[str, Any]]:
     """Timed changes: on a day (optionally a window) or after an event, of 0-3 parameters, with
     or without a targeted action (ceasefire or handover of 1-6 towns, open_border at a zone)."""
+    case = case or cases()[0]
     paths = sorted(p for p in settable_paths() if p not in exclude)
     fields = settable_paths()
     actions = [None, "ceasefire", "handover"]
-    if not exclude & set(BORDER_PARAM.values()):
+    if case.closable and "borders.open" not in exclude:
         actions.append("open_border")
     out = []
     for _ in range(draw(st.integers(0, max_size))):
@@ -181,13 +234,15 @@ def interventions(draw: st.DrawFn, horizon: float, exclude: frozenset[str] = fro
         keys = draw(st.lists(st.sampled_from(paths), min_size=0 if action else 1, max_size=3,
                              unique=True))
         iv: dict[str, Any] = {"set": {k: draw(field_strategy(fields[k])) for k in keys}}
+        if case.closable and "borders.open" not in exclude and draw(st.booleans()):
+            iv["set"][ZONE_FLAG + draw(st.sampled_from(case.closable))] = draw(st.booleans())
         if action is not None:
             iv["action"] = action
         if action in ("ceasefire", "handover"):
-            iv["towns"] = draw(st.lists(st.sampled_from(case_town_ids()), min_size=1, max_size=6,
+            iv["towns"] = draw(st.lists(st.sampled_from(case.towns), min_size=1, max_size=6,
                                         unique=True))
         elif action == "open_border":
-            iv["zone"] = draw(st.sampled_from(sorted(BORDER_PARAM)))
+            iv["zone"] = draw(st.sampled_from(case.closable))
         if draw(st.booleans()):
             iv["day"] = draw(st.floats(0.0, horizon))
             if iv["day"] < horizon and action != "handover" and draw(st.booleans()):
@@ -210,19 +265,26 @@ def scenario_dicts(draw: st.DrawFn, fixed: dict[str, Any] | None = None,
     change (e.g. ``{"regime.bombardment_capacity": 0.0}`` for a causality property).
     """
     fixed = dict(fixed or {})
+    case = draw(st.sampled_from(cases()))
     data: dict[str, Any] = {"name": "drawn"}
     for group in group_classes():
         data[group] = draw(group_values(group))
+    data["world"].update(case.world)
+    data["borders"] = {"open": draw(st.lists(st.sampled_from(case.closable), unique=True))
+                       if case.closable and "borders.open" not in fixed else []}
     if with_axes:
-        data["regime"]["axes"] = draw(axes())
+        data["regime"]["axes"] = draw(axes(case))
     if with_factions:
-        data["factions"] = draw(factions())
+        data["factions"] = draw(factions(case))
+    elif case is not cases()[0]:
+        data["factions"] = [{"name": n, "kind": "moderate", "strength": 1000.0, "bloc": b}
+                            for n, b in case.factions]
     for path, value in fixed.items():
         g, f = path.split(".")
         data[g][f] = value
     if with_interventions:
         data["interventions"] = draw(interventions(data["time"]["horizon_days"],
-                                                   frozenset(fixed)))
+                                                   frozenset(fixed), case=case))
     return data
 
 
@@ -233,10 +295,8 @@ def scenarios(**kw: Any) -> st.SearchStrategy[Scenario]:
 
 @functools.cache
 def case_town_ids() -> tuple[str, ...]:
-    """Town ids of the default case (targets of ceasefire and handover actions)."""
-    sc = Scenario()
-    with resolve_path(sc, sc.world.towns_file).open(newline="", encoding="utf-8") as fh:
-        return tuple(r["town_id"] for r in csv.DictReader(fh))
+    """Town ids of the default case (Daraa)."""
+    return cases()[0].towns
 
 
 def seeds() -> st.SearchStrategy[int]:
@@ -269,6 +329,9 @@ def with_params(sc: Scenario, **changes: Any) -> Scenario:
     """A copy of ``sc`` with dotted parameters changed (``regime__bombardment_capacity=0``)."""
     out = sc.model_copy(deep=True)
     for key, value in changes.items():
+        if key.startswith("borders__open__"):  # one border's flag: borders.open.<zone>
+            set_param(out, ZONE_FLAG + key[len("borders__open__"):], value)
+            continue
         group, field = key.split("__")
         if group in SETTABLE_GROUPS:
             set_param(out, f"{group}.{field}", value)

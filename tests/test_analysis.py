@@ -121,16 +121,21 @@ def test_zones_stack_four_hatched_zones_per_scenario(batch_dir):
     fig = F.zones_figure(load_batch(batch_dir))
     axes = [a for a in fig.axes if a.get_visible()]
     assert [a.get_title().split(" ")[0] for a in axes] == list(SCENARIOS)
+    zones = F.zone_stack(F.batch_case(load_batch(batch_dir))[1])
+    assert [z[0] for z in zones] == ["Jordanian border near the Nasib/Jaber crossing (waiting)",
+                                     "camps near al-Rafid/Bariqa by the 1974 ceasefire line (waiting)",
+                                     "olive groves and open fields",
+                                     "Other (towns, government-held areas)"]
     for a in axes:
         polys = [c for c in a.collections if isinstance(c, PolyCollection)]
-        assert len(polys) == len(F.ZONES)
-        assert len({p.get_hatch() for p in polys}) == len(F.ZONES)
+        assert len(polys) == len(zones)
+        assert len({p.get_hatch() for p in polys}) == len(zones)
 
 
 def test_zones_stack_adds_up_to_the_median_of_a_single_replicate(tmp_path, files):
     b = load_batch(write_batch(tmp_path / "one", files[:1], replicates=1))
     ts = b.timeseries("baseline")
-    top = F.zones_figure(b).axes[0].collections[len(F.ZONES) - 1]
+    top = F.zones_figure(b).axes[0].collections[len(F.zone_stack(F.batch_case(b)[1])) - 1]
     ymax = max(v[:, 1].max() for v in (p.vertices for p in top.get_paths()))
     assert ymax == pytest.approx(ts["displaced_total"].max() / 1000, rel=1e-6)
 
@@ -171,7 +176,7 @@ def test_plot_of_a_folder_that_is_not_a_batch_exits_2(tmp_path):
 
 def test_map_draws_every_town_once_polygons_and_both_borders(run_dir):
     run = load_run(run_dir)
-    geo = M.load_case_geometry(M.case_dir(run))
+    geo = M.load_case_geometry(M.case_dir(run), run.metadata)
     ax = M.map_figure(run, 16, geo=geo).axes[0]
     towns = [c for c in ax.collections
              if any(c.get_label().startswith(lab + " (") for lab, _, _ in M.CONTROLLERS.values())]
@@ -179,8 +184,10 @@ def test_map_draws_every_town_once_polygons_and_both_borders(run_dir):
     assert sum(len(c.get_offsets()) for c in towns) == n_towns
     assert len(ax.patches) == len(geo["features"])
     borders = [ln.get_label() for ln in ax.lines]
-    assert sorted(borders) == sorted(lab for lab, _ in M.BORDER_STYLE.values())
-    assert any(c.get_label().startswith("Nasib/Jaber crossing") for c in ax.collections)
+    assert sorted(borders) == sorted([  # each border line named by its zone, closed on day 0
+        "Jordanian border near the Nasib/Jaber crossing (closed)",
+        "camps near al-Rafid/Bariqa by the 1974 ceasefire line (closed)"])
+    assert any(c.get_label().startswith("Nasib/Jaber border crossing (") for c in ax.collections)
     # Counts per controller in the legend match the run's towns table on that day.
     day = run.towns[run.towns["day"] == 16]
     for c in towns:
@@ -341,7 +348,7 @@ def test_forecast_draws_a_panel_per_record_series_with_bands_ranges_and_the_cuto
             assert bx[0] == t.day <= 16
             lo, hi = t.bounds()
             assert by[0] == pytest.approx((lo + hi) / 2 * k / scale)
-        cut = [ln for ln in ax.lines if "end of the record, start of the forecast" in ln.get_label()]
+        cut = [ln for ln in ax.lines if "the record's cut-off, start of the forecast" in ln.get_label()]
         assert len(cut) == 1 and list(cut[0].get_xdata()) == [16.0, 16.0]
         assert "5 July 2018" in cut[0].get_label()
 

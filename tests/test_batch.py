@@ -97,7 +97,7 @@ def test_sweep_forms_and_alias():
     assert g.path == "regime.bombardment_capacity"
     assert g.grid_values() == pytest.approx((0.5, 1.0, 1.5, 2.0))
     assert parse_sweep("mediator.phases=1,2,3").grid_values() == (1, 2, 3)
-    assert parse_sweep("borders.jordan_open=true,false").grid_values() == (True, False)
+    assert parse_sweep("borders.open.jordan_border=true,false").grid_values() == (True, False)
     assert parse_sweep("mediator.phases=1:3:3").grid_values() == (1, 2, 3)
 
 

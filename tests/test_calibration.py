@@ -11,10 +11,11 @@ import pytest
 
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.outcomes import OUTCOME_NAMES, summarize
+from sim.model import load_case
+from sim.outcomes import outcome_names, summarize
 from sim.run import collect, simulate
 from sim.scenario.loader import load_scenario
-from sim.targets import Target, distance, errors, load_targets
+from sim.targets import Target, distance, errors, load_targets, project_outcomes
 from tests.conftest import BASELINE, ROOT
 
 TARGETS = ROOT / "seeds" / "targets.toml"
@@ -73,12 +74,14 @@ def test_article_targets_file_loads_and_names_real_outcomes():
     for t in targets:
         assert t.line is not None and t.why
         if t.modelled:
-            assert t.outcome in OUTCOME_NAMES
+            assert t.outcome in project_outcomes()
 
 
 def test_outcome_names_list_every_outcome_summarize_returns(small):
     res = collect(simulate(small, seed=4))
-    assert set(summarize(res.timeseries, res.events)) == set(OUTCOME_NAMES)
+    case = load_case(small).outcomes
+    assert set(summarize(res.timeseries, res.events, case)) == set(outcome_names(case))
+    assert set(res.outcomes) == set(outcome_names(case))
 
 
 @pytest.mark.parametrize("body, field", [

@@ -48,7 +48,7 @@ def test_timeseries_has_the_required_columns_and_iso_times(run_dir):
 
 def test_events_use_the_named_kinds(run_dir):
     ev = pd.read_csv(run_dir / "events.csv", keep_default_na=False)
-    assert list(ev.columns) == ["time", "day", "kind", "actor", "target", "detail"]
+    assert list(ev.columns) == ["time", "day", "kind", "actor", "target", "detail", "value"]
     assert set(ev["kind"]) >= EVENT_KINDS
 
 

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from sim.model import NegotiationModel
-from sim.outcomes import OUTCOME_NAMES
+from sim.model import NegotiationModel, load_case
+from sim.outcomes import outcome_names
 from sim.run import collect, simulate
 from sim.scenario.schema import Intervention, get_param
 
@@ -61,7 +61,7 @@ def test_outcomes_for_days_past_the_horizon_are_missing(small):
                  "regime_share_day16", "crossed_day16", "jordan_border_day16", "golan_day16"):
         assert math.isnan(o[name]), name
     assert o["deaths_final"] >= 0 and not math.isnan(o["deaths_final"])
-    assert set(o) == set(OUTCOME_NAMES)
+    assert set(o) == set(outcome_names(load_case(sc).outcomes))
 
 
 def test_outcomes_at_the_horizon_day_itself_are_reported(small):

@@ -33,6 +33,8 @@ def _plain_flee_and_return(civ: Civilians, rng: np.random.Generator, p_flee: np.
         h = civ.home[idx]
         choice = np.minimum((rng.random(len(idx))[:, None] > cum_dest[h]).sum(axis=1),
                             cum_dest.shape[1] - 1)
+        go = dest_loc[h, choice] != h  # a destination at home: it shelters in place, stays
+        idx, h, choice = idx[go], h[go], choice[go]
         loc[idx] = dest_loc[h, choice]
         arrive[idx] = tick + dest_ticks[h, choice]
         fled = np.bincount(h, weights=civ.size[idx], minlength=civ.n_towns).astype(np.int64)

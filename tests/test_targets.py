@@ -108,12 +108,14 @@ def test_series_value_after_the_end_of_the_run_is_missing_not_the_last_value():
 
 def test_a_calibration_runs_observations_hold_the_summary_outcomes_and_the_series_values():
     from analysis.calibration import run_one
-    from sim.outcomes import OUTCOME_NAMES
+    from sim.model import load_case
+    from sim.outcomes import outcome_names
+    from sim.scenario.loader import load_scenario
     from tests.conftest import BASELINE
 
     record = load_targets(RECORD)
     obs, _ = run_one(str(BASELINE), {}, 2, population_scale=0.05, targets=tuple(record))
-    assert set(OUTCOME_NAMES) <= set(obs)
+    assert set(outcome_names(load_case(load_scenario(BASELINE)).outcomes)) <= set(obs)
     for t in record:
         if t.series is not None:
             assert t.outcome in obs and not math.isnan(obs[t.outcome]), t.id

@@ -27,6 +27,7 @@ from analysis.viz.components import (
     NegotiationPanel,
     latest_events,
     map_figure,
+    panel_markdown,
 )
 from analysis.viz.model import LEVERS, VizModel, build_scenario
 from sim.cli import main
@@ -52,14 +53,15 @@ def small_file(tmp_path: Path) -> Path:
 
 
 def test_levers_override_the_scenario_file_values(small_file: Path):
-    built = build_scenario(small_file, "3", {"phases": 4, "safe_passage": True, "jordan_open": True,
-                                             "golan_open": None, "bombardment_capacity": 75.0})
+    built = build_scenario(small_file, "3", {"phases": 4, "safe_passage": True, "open_borders": True,
+                                             "corridors_open": None, "bombardment_capacity": 75.0})
     assert built.error is None and built.seed == 3
     sc = built.scenario
     assert get_param(sc, "mediator.phases") == 4
     assert get_param(sc, "mediator.safe_passage") is True
-    assert get_param(sc, "borders.jordan_open") is True
-    assert get_param(sc, "borders.golan_open") is False  # None keeps the file's value
+    assert sc.borders.open == ["jordan_border", "golan_frontier"]  # every border of the case
+    assert get_param(sc, "borders.open.jordan_border") is True
+    assert get_param(sc, "regime.corridors_open") is False  # None keeps the file's value
     assert get_param(sc, "regime.bombardment_capacity") == 75.0
     assert sc.world.population_scale == 0.05
 
@@ -211,3 +213,18 @@ def test_the_whole_page_renders_with_the_default_scenario():
     _, rc = solara.render(Page(), handle_error=False)
     assert rc.find(v.Html, class_="negsim-state").widget.children[0].startswith("Day 0.00")
     assert len(rc.find(ipywidgets.Image).widgets) == 3  # map and two charts
+
+
+def test_the_views_draw_the_second_case_from_its_zones(tmp_path: Path):
+    """Eastern Ghouta: no border line, a corridor zone, three blocs; the views read its data."""
+    ghouta = Path(BASELINE).parent / "ghouta2018" / "baseline.toml"
+    small = tmp_path / "g.toml"
+    small.write_text(f'extends = "{ghouta}"\n[world]\npopulation_scale = 0.02\n', encoding="utf-8")
+    m = VizModel(scenario_file=str(small), seed=1, open_borders=True, corridors_open=True)
+    assert m.error is None and m.sim.params.borders.open == []  # the case has no border
+    for _ in range(8):
+        m.step()
+    fig = map_figure(m.sim)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("Wafideen corridor" in t for t in texts)  # the corridor zone's count is drawn
+    assert "borders open: none" in panel_markdown(m.sim)

@@ -112,7 +112,7 @@ def test_levers_step_and_play_change_what_the_page_shows(page, tmp_path):
     pg = page
     state0 = _wait_text(pg, ".negsim-state", r"^Day 0\.00 .*no talks")
     assert _points(pg) == 1
-    assert "bombardment capacity 40 strikes/day" in pg.inner_text("body")
+    assert "bombardment capacity 30 strikes/day" in pg.inner_text("body")
 
     # levers: offer safe passage; bombardment slider to its maximum; then Reset
     pg.get_by_text("Safe passage offered").click()

@@ -78,7 +78,8 @@ def geometry_for(m: NegotiationModel) -> CaseGeometry:
     """The geometry next to the scenario's data files (subdistricts.geojson beside the CSV)."""
     w = m.params.world
     sub = resolve_path(m.params, w.subdistricts_file)
-    return load_geometry(sub.with_suffix(".geojson"), resolve_path(m.params, w.borders_file))
+    borders = resolve_path(m.params, w.borders_file) if w.borders_file.strip() else Path("/nonexistent")
+    return load_geometry(sub.with_suffix(".geojson"), borders)
 
 
 def current_date(m: NegotiationModel) -> dt.date:
@@ -97,7 +98,9 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
                              edgecolor="#8c8c8c", linewidth=0.6, hatch="//" if occupied else None))
     for name, line in geo.borders.items():
         ax.plot(line[:, 0], line[:, 1], color="#37474f", linewidth=2.0, linestyle="--")
-        ax.annotate(f"{name} border (closed)" if not _open(m, name) else f"{name} border (OPEN)",
+        zone = next((z for z in w.zones if z.border == name), None)
+        label = zone.name if zone is not None else name
+        ax.annotate(f"{label} (OPEN)" if zone is not None and _open(m, zone.id) else f"{label} (closed)",
                     line[len(line) // 4], fontsize=7, color="#37474f", style="italic",
                     xytext=(-4, -12), textcoords="offset points", ha="right")
     present = np.asarray(m.present, dtype=float)
@@ -109,17 +112,18 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
                    c=colour, alpha=0.75, edgecolors="white", linewidths=0.5,
                    label=f"{label} ({int(sel.sum())})")
     row = m.rows[-1]
-    for zone, key, label in (("jordan_border", "displaced_jordan_border", "at Jordanian border"),
-                             ("golan_frontier", "displaced_golan", "at Golan frontier")):
-        if zone in w.zone_lat:
-            n = int(row[key])
-            ax.scatter([w.zone_lon[zone]], [w.zone_lat[zone]], marker="^", c="#1565c0",
-                       s=40 + n / 400.0, edgecolors="black", linewidths=0.6, zorder=5)
-            ax.annotate(f"{n:,} {label}", (w.zone_lon[zone], w.zone_lat[zone]), fontsize=8,
-                        color="#0d47a1", xytext=(6, 4), textcoords="offset points", zorder=6)
+    for z in w.zones:  # where the displaced wait or arrive
+        if z.lat is None or z.kind not in ("border", "frontier", "government"):
+            continue
+        n = int(row[z.column])
+        ax.scatter([z.lon], [z.lat], marker="^", c="#1565c0", s=40 + n / 400.0,
+                   edgecolors="black", linewidths=0.6, zorder=5)
+        ax.annotate(f"{n:,} at {z.name}", (z.lon, z.lat), fontsize=8, color="#0d47a1",
+                    xytext=(6, 4), textcoords="offset points", zorder=6)
+    crossed = sum(int(row[z.crossed_column]) for z in w.closable_zones)
     ax.set_title(f"Day {m.day:.2f} ({current_date(m).isoformat()}): towns by controller, "
                  f"size = people present\ndisplaced elsewhere {int(row['displaced_other']):,}; "
-                 f"crossed {int(row['crossed_to_jordan'] + row['crossed_to_golan']):,}; "
+                 f"crossed {crossed:,}; evacuated {int(row['evacuated_cum']):,}; "
                  f"civilian deaths {int(row['civilian_deaths_cum']):,}", fontsize=9)
     ax.legend(loc="upper left", fontsize=7, markerscale=0.5, framealpha=0.85)
     ax.set_aspect(1.0 / np.cos(np.radians(float(np.mean(w.lat)))))
@@ -130,8 +134,8 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
     return fig
 
 
-def _open(m: NegotiationModel, border: str) -> bool:
-    return bool(getattr(m.params.borders, f"{border}_open", False))
+def _open(m: NegotiationModel, zone: str) -> bool:
+    return zone in m.params.borders.open
 
 
 def _chart(m: NegotiationModel) -> tuple[Figure, Any, list[dict[str, Any]], list[float]]:
@@ -145,13 +149,16 @@ def _chart(m: NegotiationModel) -> tuple[Figure, Any, list[dict[str, Any]], list
 def displaced_figure(m: NegotiationModel) -> Figure:
     """Displaced persons by where they are, per tick so far."""
     fig, ax, rows, day = _chart(m)
-    for key, label, colour in (("displaced_total", "all displaced", "black"),
-                               ("displaced_jordan_border", "at Jordanian border", "#1565c0"),
-                               ("displaced_golan", "at Golan frontier", "#00838f"),
-                               ("displaced_other", "elsewhere (fields, towns)", "#8d6e63")):
+    palette = ("#1565c0", "#00838f", "#6a1b9a", "#ef6c00")
+    lines = [("displaced_total", "all displaced", "black")]
+    lines += [(z.column, f"at {z.name}", palette[k % len(palette)])
+              for k, z in enumerate(z for z in m.world.zones if z.kind in ("border", "frontier",
+                                                                          "government"))]
+    lines.append(("displaced_towns", "in quieter towns", "#8d6e63"))
+    for key, label, colour in lines:
         ax.plot(day, [r[key] for r in rows], label=label, color=colour, linewidth=1.4)
     ax.set_xlim(0, max(m.params.time.horizon_days, 1.0))
-    ax.set_xlabel("day since 2018-06-19", fontsize=8)
+    ax.set_xlabel(f"day since {m.params.time.start_date.isoformat()}", fontsize=8)
     ax.set_ylabel("persons", fontsize=8)
     ax.set_title("Displaced by zone", fontsize=9)
     ax.ticklabel_format(axis="y", style="plain")
@@ -171,14 +178,14 @@ def deaths_share_figure(m: NegotiationModel) -> Figure:
     ax2.set_ylabel("regime share of area (%)", fontsize=8, color="#37474f")
     ax2.set_ylim(0, 100)
     ax.set_xlim(0, max(m.params.time.horizon_days, 1.0))
-    ax.set_xlabel("day since 2018-06-19", fontsize=8)
+    ax.set_xlabel(f"day since {m.params.time.start_date.isoformat()}", fontsize=8)
     ax.set_title("Deaths and regime share of area", fontsize=9)
     ax.tick_params(labelsize=7)
     ax2.tick_params(labelsize=7)
     return fig
 
 
-def latest_events(m: NegotiationModel, n: int = 8) -> list[tuple[float, str, str, str, str]]:
+def latest_events(m: NegotiationModel, n: int = 8) -> list[tuple[float, str, str, str, str, float]]:
     """The last ``n`` events that are not single strikes or casualty counts, newest first."""
     out = []
     for ev in reversed(m.events):
@@ -209,9 +216,9 @@ def panel_markdown(m: NegotiationModel) -> str:
         f"- **This tick:** {row['strikes']} strikes; {int(row['displaced_total']):,} displaced; "
         f"{int(row['civilian_deaths_cum']):,} civilian deaths so far",
         f"- **Levers:** phases {p.mediator.phases}, safe passage "
-        f"{'yes' if p.mediator.safe_passage else 'no'}, Jordan border "
-        f"{'open' if p.borders.jordan_open else 'closed'}, Golan line "
-        f"{'open' if p.borders.golan_open else 'closed'}, bombardment capacity "
+        f"{'yes' if p.mediator.safe_passage else 'no'}, borders open: "
+        f"{', '.join(p.borders.open) or 'none'}, corridors "
+        f"{'open' if p.regime.corridors_open else 'closed'}, bombardment capacity "
         f"{p.regime.bombardment_capacity:g} strikes/day; seed {m.seed}",
         "",
         "**Latest events**",
@@ -220,7 +227,7 @@ def panel_markdown(m: NegotiationModel) -> str:
     evs = latest_events(m)
     if not evs:
         lines.append("(none yet)")
-    for day, kind, actor, target, detail in evs:
+    for day, kind, actor, target, detail, _value in evs:
         lines.append(f"- day {day:.2f}: {kind.replace('_', ' ')} ({actor} / {target})"
                      + (f": {detail}" if detail else ""))
     return "\n".join(lines)

@@ -26,14 +26,25 @@ from sim.scenario.schema import Scenario, get_param, set_param
 #: Environment variable through which ``negsim viz`` passes the scenario file to the page.
 SCENARIO_ENV = "NEGSIM_VIZ_SCENARIO"
 
-#: Lever keyword -> dotted schema parameter it sets.
+#: Lever keyword -> dotted schema parameter it sets (``open_borders``: every border and
+#: frontier of the case's zones, open or closed, via ``borders.open``).
 LEVERS: dict[str, str] = {
     "phases": "mediator.phases",
     "safe_passage": "mediator.safe_passage",
-    "jordan_open": "borders.jordan_open",
-    "golan_open": "borders.golan_open",
+    "open_borders": "borders.open",
+    "corridors_open": "regime.corridors_open",
     "bombardment_capacity": "regime.bombardment_capacity",
 }
+
+
+def closable_zones(sc: Scenario) -> list[str]:
+    """The case's borders and frontiers (zone ids of its zones table)."""
+    from sim.scenario.loader import resolve_path
+    from sim.world.case import CLOSABLE_KINDS
+    from sim.world.schema import ZoneRow, read_table
+
+    rows = read_table(resolve_path(sc, sc.world.zones_file), ZoneRow, "zones")
+    return [r.zone for r in rows if isinstance(r, ZoneRow) and r.kind in CLOSABLE_KINDS]
 
 
 def default_scenario_file() -> Path:
@@ -84,6 +95,9 @@ def build_scenario(scenario_file: str | Path, seed: int | str = 0,
                 raise ScenarioError(f"unknown lever {name!r}", field=name,
                                     fix=f"levers: {', '.join(LEVERS)}")
             try:
+                if name == "open_borders":  # every border and frontier of the case
+                    sc.borders.open = closable_zones(sc) if value else []
+                    continue
                 set_param(sc, LEVERS[name], value)
             except (ValidationError, ValueError) as exc:
                 msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
@@ -96,7 +110,8 @@ def build_scenario(scenario_file: str | Path, seed: int | str = 0,
 
 def lever_values(scenario: Scenario) -> dict[str, Any]:
     """The current value of every lever in a scenario (for the page's initial controls)."""
-    return {name: get_param(scenario, path) for name, path in LEVERS.items()}
+    return {name: (bool(scenario.borders.open) if name == "open_borders" else get_param(scenario, path))
+            for name, path in LEVERS.items()}
 
 
 class VizModel(mesa.Model):
@@ -112,13 +127,13 @@ class VizModel(mesa.Model):
         seed: int | str = 0,
         phases: int | None = None,
         safe_passage: bool | None = None,
-        jordan_open: bool | None = None,
-        golan_open: bool | None = None,
+        open_borders: bool | None = None,
+        corridors_open: bool | None = None,
         bombardment_capacity: float | None = None,
     ) -> None:
         built = build_scenario(scenario_file or default_scenario_file(), seed, {
-            "phases": phases, "safe_passage": safe_passage, "jordan_open": jordan_open,
-            "golan_open": golan_open, "bombardment_capacity": bombardment_capacity})
+            "phases": phases, "safe_passage": safe_passage, "open_borders": open_borders,
+            "corridors_open": corridors_open, "bombardment_capacity": bombardment_capacity})
         super().__init__(rng=built.seed)
         self.scenario_file = str(scenario_file or default_scenario_file())
         self.error: str | None = built.error

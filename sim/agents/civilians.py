@@ -5,14 +5,18 @@ household (families flee and return together) with its home town, its living mem
 it is (``loc``: a town index, or a zone/exit code after the towns) and the tick it arrives
 there. Persons are represented 1:1: household sizes sum to each town's population exactly.
 
-Location codes, with ``T`` the number of towns: ``0..T-1`` a town (home or host),
-``T+0`` the Jordanian border, ``T+1`` the Golan frontier, ``T+2`` fields and olive groves,
-``T+3`` regime areas, ``T+4`` evacuated by safe passage, ``T+5`` crossed into Jordan,
+Location codes (:class:`Locations`), with ``T`` the number of towns: ``0..T-1`` a town (home
+or host); then the case's destination zones inside the area in the order of its zones file
+(borders, frontiers, fields, government-held areas: ``T+k``); then the exits, which have left
+the area: evacuated by bus under safe passage (``exit0``), and one code per border or frontier
+for those who crossed it. In the Daraa case: ``T+0`` the Jordanian border, ``T+1`` the Golan
+frontier, ``T+2`` fields, ``T+3`` regime areas, ``T+4`` evacuated, ``T+5`` crossed into Jordan,
 ``T+6`` crossed the Golan line.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
@@ -20,9 +24,32 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import NegotiationModel
+    from sim.world.case import World
 
-JORDAN, GOLAN, FIELDS, REGIME_AREA, EVACUATED, CROSSED_JORDAN, CROSSED_GOLAN = range(7)
-N_CODES = 7
+
+@dataclass(frozen=True)
+class Locations:
+    """The location codes of a case (from its zones table)."""
+
+    n_towns: int
+    #: zone id -> code of the destination zones inside the area (borders, fields, ...)
+    zone: dict[str, int]
+    #: code of the evacuated (the first exit: codes >= exit0 have left the area)
+    exit0: int
+    #: border/frontier zone id -> code of those who crossed it
+    crossed: dict[str, int]
+
+    @property
+    def n_loc(self) -> int:
+        return self.exit0 + 1 + len(self.crossed)
+
+    @classmethod
+    def of(cls, world: World) -> Locations:
+        T = world.n_towns
+        dest = [z.id for z in world.destination_zones]
+        exit0 = T + len(dest)
+        return cls(T, {z: T + k for k, z in enumerate(dest)}, exit0,
+                   {z.id: exit0 + 1 + j for j, z in enumerate(world.closable_zones)})
 
 
 def make_households(pop_by_town: np.ndarray, mean_size: float,
@@ -56,28 +83,29 @@ class Civilians(mesa.Agent):
 
     model: NegotiationModel
 
-    def __init__(self, model: NegotiationModel, pop_by_town: np.ndarray, mean_size: float) -> None:
+    def __init__(self, model: NegotiationModel, pop_by_town: np.ndarray, mean_size: float,
+                 locations: Locations) -> None:
         super().__init__(model)
         self.n_towns = len(pop_by_town)
         self.home, self.size = make_households(pop_by_town, mean_size, model.rng)
         self.loc = self.home.copy()
         self.arrive = np.zeros(len(self.home), dtype=np.int32)
         self.initial = int(self.size.sum())
-        self.code = {name: self.n_towns + k for k, name in enumerate(
-            ("jordan", "golan", "fields", "regime_area", "evacuated", "crossed_jordan",
-             "crossed_golan"))}
-        self.n_loc = self.n_towns + N_CODES
-        self.exit0 = self.n_towns + EVACUATED  # codes >= exit0 have left the area
+        self.locations = locations
+        self.n_loc = locations.n_loc
+        self.exit0 = locations.exit0  # codes >= exit0 have left the area
         # cumulative counters (persons)
         self.dead = 0
         self.strike_dead = 0
         self.exposure_dead = 0
         self.returned = 0
         self.evacuated = 0
-        self.crossed_jordan = 0
-        self.crossed_golan = 0
+        #: persons who crossed each open border or frontier (by exit code)
+        self.crossed = dict.fromkeys(locations.crossed.values(), 0)
         # tallies kept up to date by every move (so no per-tick pass over all households)
         self.count_loc = self._bincount(self.loc, self.size, self.n_loc)
+        #: persons who ever arrived at each location (cumulative; moves home included)
+        self.arrived_loc = np.zeros(self.n_loc, dtype=np.int64)
         self.home_at = self._bincount(self.home, self.size, self.n_towns)
         self.away_home = np.zeros(self.n_towns, dtype=np.int64)
         # Households never change home and are made town by town, so each town's households
@@ -126,7 +154,9 @@ class Civilians(mesa.Agent):
         s = self.size[idx].astype(np.int64)
         h = self.home[idx]
         n, t = self.n_loc, self.n_towns
-        self.count_loc += self._bincount(new, s, n) - self._bincount(old, s, n)
+        arrived = self._bincount(new, s, n)
+        self.count_loc += arrived - self._bincount(old, s, n)
+        self.arrived_loc += arrived
         was_home, now_home = old == h, new == h
         self.home_at += self._bincount(h, s * (now_home.astype(np.int64) - was_home), t)
         was_away = ~was_home & (old < self.exit0)
@@ -156,7 +186,11 @@ class Civilians(mesa.Agent):
             h = self.home[idx]
             choice = np.minimum((rng.random(len(idx))[:, None] > cum_dest[h]).sum(axis=1),
                                 cum_dest.shape[1] - 1)
-            self._move(idx, dest_loc[h, choice])
+            new = dest_loc[h, choice]
+            moving = new != h  # a household with nowhere to go shelters in place
+            if not moving.all():
+                idx, h, choice, new = idx[moving], h[moving], choice[moving], new[moving]
+            self._move(idx, new)
             self.arrive[idx] = tick + dest_ticks[h, choice]
             new_disp = np.bincount(h, weights=self.size[idx], minlength=self.n_towns).astype(
                 np.int64)
@@ -173,27 +207,30 @@ class Civilians(mesa.Agent):
             self.returned += int(self.size[ridx].sum())
         return new_disp
 
-    def cross(self, zone: int, exit_code: int, p_cross: float, tick: int) -> int:
-        """People who reached an open border cross it; returns persons crossed."""
-        idx = np.flatnonzero((self.loc == self.n_towns + zone) & (self.arrive <= tick))
+    def cross(self, zone_code: int, exit_code: int, p_cross: float, tick: int) -> int:
+        """People who reached an open border (location ``zone_code``) cross it (to
+        ``exit_code``); returns persons crossed."""
+        idx = np.flatnonzero((self.loc == zone_code) & (self.arrive <= tick))
         if not len(idx) or p_cross <= 0:
             return 0
         go = idx[self.model.rng.random(len(idx)) < p_cross]
-        self._move(go, np.full(len(go), self.n_towns + exit_code, dtype=self.loc.dtype))
+        self._move(go, np.full(len(go), exit_code, dtype=self.loc.dtype))
         n = int(self.size[go].sum())
-        if exit_code == CROSSED_JORDAN:
-            self.crossed_jordan += n
-        else:
-            self.crossed_golan += n
+        self.crossed[exit_code] += n
         return n
 
-    def evacuate(self, town: int, share: float) -> int:
-        """Bus out ``share`` of the people present in ``town`` (safe passage); returns persons."""
+    def present_in(self, town: int) -> float:
+        """Persons present in ``town`` (its own and hosted households)."""
+        return float(self.size[(self.loc == town) & (self.size > 0)].sum())
+
+    def evacuate(self, town: int, persons: float) -> int:
+        """Bus ``persons`` of the people present in ``town`` out of the area (safe passage),
+        whole households chosen at random until the number is reached; returns persons."""
         idx = np.flatnonzero((self.loc == town) & (self.size > 0))
-        if not len(idx) or share <= 0:
+        if not len(idx) or persons <= 0:
             return 0
         idx = self.model.rng.permutation(idx)
-        target = share * float(self.size[idx].sum())
+        target = float(persons)
         k = int(np.searchsorted(np.cumsum(self.size[idx]), target)) + 1
         go = idx[:k] if target > 0 else idx[:0]
         self._move(go, np.full(len(go), self.exit0, dtype=self.loc.dtype))

@@ -30,6 +30,8 @@ class Faction(mesa.Agent):
         self.initial_towns = max(len(self.towns), 1)
         self.pain = 0.0
         self.last_increment = 0.0
+        #: index of its negotiating bloc in the model's ``blocs`` (-1: refuses talks)
+        self.bloc = -1
 
     @property
     def negotiates(self) -> bool:

@@ -25,23 +25,29 @@ class Mediator(mesa.Agent):
         p = self.model.params.mediator
         return Terms(p.phases, p.safe_passage, p.guarantees)
 
-    # --- comprehensive talks --------------------------------------------------------------
+    # --- comprehensive talks (one per negotiating bloc) ------------------------------------
     def negotiate(self, day: float) -> None:
+        for b in range(len(self.model.talks_by_bloc)):
+            self._negotiate_bloc(b, day)
+
+    def _negotiate_bloc(self, b: int, day: float) -> None:
         m = self.model
-        t = m.talks
+        t = m.talks_by_bloc[b]
+        name = m.bloc_names[b]
         pm = m.params.mediator
         if t.state == NegState.NO_TALKS:
-            if negotiation.should_open(m.settled_share(), pm.open_share, pm.enabled) \
-                    and day >= pm.offers_from_day and m.rebel_negotiable_towns().size:
+            share = max(m.bloc_settled_share(b), m.settled_share())  # its towns', or the area's
+            if negotiation.should_open(share, pm.open_share, pm.enabled) \
+                    and day >= pm.offers_from_day and m.rebel_negotiable_towns(b).size:
                 t.open(day, pm.deadline_days)
-                m.log("talks_opened", "mediator", "joint_command", "comprehensive talks")
-                m.log("ultimatum", "mediator", "joint_command",
+                m.log("talks_opened", "mediator", name, "comprehensive talks")
+                m.log("ultimatum", "mediator", name,
                       f"deadline day {t.deadline_day:.2f}; {t.terms.describe()}")
             return
         if t.state in (NegState.TALKS, NegState.REJECTED, NegState.ESCALATION, NegState.RESUMED) \
-                and not m.rebel_negotiable_towns().size:
+                and not m.rebel_negotiable_towns(b).size:
             t.end(day)
-            m.log("talks_ended", "mediator", "joint_command",
+            m.log("talks_ended", "mediator", name,
                   "no town left to negotiate for: all settled locally or taken")
             return
         if t.state == NegState.ESCALATION:
@@ -51,39 +57,40 @@ class Mediator(mesa.Agent):
                 if m.rng.random() < pm.concede_prob:
                     conceded = t.terms.concede(pm.concession, pm.guarantee_step)
                 t.resume(day, pm.deadline_days, conceded)
-                m.log("talks_resumed", "joint_command", "mediator",
+                m.log("talks_resumed", name, "mediator",
                       f"after {day - (t.last_collapse_day or day):.2f} days of escalation"
                       + (f"; mediator concedes: {t.terms.describe()}" if conceded else ""))
-                m.log("strikes_halted", "regime", "joint_command", "halt while talks resume")
+                m.log("strikes_halted", "regime", name, "halt while talks resume")
                 m.trigger("first_resumption")
             return
         if t.state == NegState.HANDOVER:
-            self._hand_over(day)
+            self._hand_over(b, day)
             return
         if t.state in (NegState.DEAL, *negotiation.FINAL):
             return
         if t.offer_due(day):
             t.make_offer(day)
-            m.log("offer_made", "mediator", "joint_command", t.terms.describe())
-            accepted = self._joint_command_answers(t.terms, day)
+            m.log("offer_made", "mediator", name, t.terms.describe())
+            accepted = self._bloc_answers(b, t.terms, day)
             t.answer(accepted, day, pm.round_hours)
             if accepted:
-                m.log("deal_signed", "joint_command", "mediator",
-                      f"comprehensive: {t.terms.describe()}")
+                m.log("deal_signed", name, "mediator", f"comprehensive: {t.terms.describe()}",
+                      float(len(m.rebel_negotiable_towns(b))))
                 m.trigger("deal")
                 t.start_handover(day, pm.handover_days)
-                self._hand_over(day)
+                self._hand_over(b, day)
                 return
-            m.log("offer_rejected", "joint_command", "mediator", t.terms.describe())
+            m.log("offer_rejected", name, "mediator", t.terms.describe())
         if t.deadline_passed(day):
             t.collapse(day)
-            m.log("talks_collapsed", "joint_command", "mediator",
-                  f"collapse #{t.collapses}: {t.terms.describe()} rejected")
+            m.log("talks_collapsed", name, "mediator",
+                  f"collapse #{t.collapses}: {t.terms.describe()} rejected", float(t.collapses))
             m.trigger("first_collapse")
 
-    def _joint_command_answers(self, terms: Terms, day: float) -> bool:
+    def _bloc_answers(self, b: int, terms: Terms, day: float) -> bool:
+        """The bloc's factions that still hold ground answer; the bloc signs by coalition."""
         m = self.model
-        facs = [f for f in m.factions if f.negotiates and f.held_share() > 0]
+        facs = [f for f in m.bloc_factions[b] if f.negotiates and f.held_share() > 0]
         if not facs:
             return False
         probs = np.array([f.accept_probability(terms, day) for f in facs])
@@ -91,11 +98,11 @@ class Mediator(mesa.Agent):
         weights = np.array([f.spec.strength for f in facs])
         return coalition_accepts(accepts, weights, m.params.negotiation.coalition_threshold)
 
-    def _hand_over(self, day: float) -> None:
-        """Hand over the signatories' towns evenly over the handover period."""
+    def _hand_over(self, b: int, day: float) -> None:
+        """Hand over the bloc's towns evenly over the handover period."""
         m = self.model
-        t = m.talks
-        todo = m.rebel_negotiable_towns()
+        t = m.talks_by_bloc[b]
+        todo = m.rebel_negotiable_towns(b)
         end = t.handover_end_day if t.handover_end_day is not None else day
         ticks_left = max(1, int(np.ceil((end - day) / m.dt_days - 1e-9)))
         k = int(np.ceil(len(todo) / ticks_left)) if len(todo) else 0
@@ -103,18 +110,18 @@ class Mediator(mesa.Agent):
             order = todo[np.argsort(m.d_regime[todo], kind="stable")]
             for i in order[:k]:
                 self.settle_town(int(i), "comprehensive")
-        if not len(m.rebel_negotiable_towns()):
+        if not len(m.rebel_negotiable_towns(b)):
             t.complete(day)
-            m.log("deal_implemented", "mediator", "joint_command", "handover complete")
+            m.log("deal_implemented", "mediator", m.bloc_names[b], "handover complete")
 
     # --- local deals ----------------------------------------------------------------------
     def make_offers(self, day: float) -> None:
         """Present local terms to the towns the offensive has reached (:mod:`sim.rules.offers`)."""
         m = self.model
         pm = m.params.mediator
-        if not (pm.enabled and pm.local_deals) or m.talks.state in negotiation.SETTLED:
+        if not (pm.enabled and pm.local_deals) or self._all_settled():
             return
-        eligible = (m.control == Control.REBEL) & m.negotiable & m.committee
+        eligible = (m.control == Control.REBEL) & m.negotiable & m.committee & self._open_blocs()
         new = offers.new_offers(day, pm.offers_from_day, eligible, m.offered, m.axis_w,
                                 pm.offer_reach)
         for i in np.flatnonzero(new):
@@ -124,16 +131,18 @@ class Mediator(mesa.Agent):
     def broker_local_deals(self, day: float) -> None:
         m = self.model
         pm = m.params.mediator
-        if not (pm.enabled and pm.local_deals) or m.talks.state in negotiation.SETTLED:
+        if not (pm.enabled and pm.local_deals) or self._all_settled():
             return
-        # committees whose talks are done sign their deals
-        done = np.flatnonzero((m.control == Control.NEGOTIATING) & (m.local_deal_day <= day + 1e-9))
+        open_blocs = self._open_blocs()
+        # committees whose talks are done sign their deals (not those under a bloc's deal)
+        done = np.flatnonzero((m.control == Control.NEGOTIATING) & (m.local_deal_day <= day + 1e-9)
+                              & open_blocs)
         for i in done:
             self.settle_town(int(i), "local")
         pr = m.params.reconciliation
         # The border crossing is held by the joint command itself, not by a town committee:
         # it changes hands by force or under the comprehensive deal, never by a local deal.
-        rebel = (m.control == Control.REBEL) & m.negotiable & m.committee & m.offered
+        rebel = (m.control == Control.REBEL) & m.negotiable & m.committee & m.offered & open_blocs
         if not rebel.any():
             return
         settled = m.settled_mask()
@@ -141,8 +150,10 @@ class Mediator(mesa.Agent):
             m.front_w, m.intensity, reconciliation.neighbour_share(settled, m.neighbours),
             m.settled_share(), m.hardliners, pr.w_front, pr.w_strikes, pr.w_neigh, pr.w_deals,
             pr.w_hard)
-        if m.talks.state != NegState.NO_TALKS:
-            pressure = pressure - pr.w_bloc  # the joint command negotiates for its towns as a bloc
+        # a bloc in comprehensive talks negotiates for its towns: they hold together
+        in_talks = np.array([st != NegState.NO_TALKS for st in m.bloc_states()] + [False])
+        if in_talks.any():
+            pressure = pressure - pr.w_bloc * in_talks[m.town_bloc]
         prob = reconciliation.open_talks_probability(pressure, m.theta, pr.rate, m.dt_days)
         start = np.flatnonzero(rebel & (m.rng.random(len(prob)) < prob))
         for i in start:
@@ -150,10 +161,21 @@ class Mediator(mesa.Agent):
                           "local reconciliation talks")
             m.local_deal_day[i] = day + pm.local_talks_hours / 24.0
 
+    def _all_settled(self) -> bool:
+        """Every bloc has signed its comprehensive deal (no local deal is left to broker)."""
+        return all(st in negotiation.SETTLED for st in self.model.bloc_states())
+
+    def _open_blocs(self) -> np.ndarray:
+        """Towns whose bloc has not signed a comprehensive deal (and towns of no bloc)."""
+        m = self.model
+        settled = np.array([st in negotiation.SETTLED for st in m.bloc_states()] + [False])
+        return ~settled[m.town_bloc]
+
     def settle_town(self, i: int, how: str) -> None:
         """A town signs (local or comprehensive deal) and passes to regime control."""
         m = self.model
-        t = m.talks
+        b = int(m.town_bloc[i])
+        t = m.talks_by_bloc[b] if b >= 0 else m.talks
         if m.control[i] == Control.REBEL:
             m.set_control(i, Control.NEGOTIATING, "talks_opened", "mediator",
                           f"{how} handover")
@@ -167,6 +189,16 @@ class Mediator(mesa.Agent):
         if passage:
             pm = m.params.mediator
             share = pm.evacuation_share_hardline if m.hardliners[i] >= 0.5 else pm.evacuation_share
-            n = m.civilians.evacuate(i, share)
+            if share > 0:
+                m.buses.queue(i, share * m.civilians.present_in(i))
+                self.run_buses(day=m.day)
+
+    def run_buses(self, day: float) -> None:
+        """The buses of safe passage carry out those waiting, up to the tick's capacity
+        (:mod:`sim.rules.evacuation`)."""
+        m = self.model
+        for i, persons in m.buses.board():
+            n = m.civilians.evacuate(i, persons)
+            m.buses.carried(i, n)
             if n:
-                m.log("evacuation", m.world.town_id[i], "north", f"{n} persons by bus")
+                m.log("evacuation", m.world.town_id[i], "north", f"{n} persons by bus", float(n))

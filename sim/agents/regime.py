@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import bombardment, ceasefire, escalation, offensive, territory
+from sim.rules import bombardment, ceasefire, escalation, offensive, siege, territory
 from sim.rules.negotiation import NegState
 from sim.rules.territory import Control
 from sim.world.case import haversine_km
@@ -59,11 +59,14 @@ class Regime(mesa.Agent):
         """The offensive goes on: open the next axis when the open ones have stalled."""
         m = self.model
         p = m.params.regime
-        if (not p.continue_offensive or p.ground_capacity <= 0
-                or m.talks.state not in CONTINUE_IN):
+        if not p.continue_offensive or p.ground_capacity <= 0:
             return
         rebel = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
                                                      m.ceasefire_windows)
+        held = self.held_by_talks()
+        if held is True:
+            return
+        rebel = rebel & ~held
         last_plan = max((a.from_day for a in p.axes), default=0.0)
         progress = max(m.last_progress_day, self.auto_axes[-1][1] if self.auto_axes else -np.inf)
         if not offensive.continuation_due(day, last_plan, bool(self.open_axes(day)), progress,
@@ -77,23 +80,41 @@ class Regime(mesa.Agent):
             self.auto_axes.append((i, day))
             m.log("axis_opened", "regime", m.world.town_id[i], "the offensive moves on")
 
+    def held_by_talks(self) -> np.ndarray | bool:
+        """Towns where the continuing offensive holds because comprehensive talks are at the
+        table: without pockets, everywhere (True) while any bloc is at the table; in an enclave
+        split into pockets (:mod:`sim.rules.pockets`), the pockets holding a rebel town of a bloc
+        at the table. A mask of towns, or True for everywhere."""
+        m = self.model
+        at_table = [b for b, st in enumerate(m.bloc_states()) if st not in CONTINUE_IN]
+        if not at_table:
+            return np.zeros(m.world.n_towns, dtype=bool)
+        if not m.params.world.pockets:
+            return True
+        rebel = territory.rebel_side(m.control)
+        mine = rebel & np.isin(m.town_bloc, at_table)
+        return np.isin(m.pocket, np.unique(m.pocket[mine])) & rebel
+
     def bombard(self, day: float) -> np.ndarray:
         """Set the model's strike intensity per town and draw this tick's strikes."""
         m = self.model
         p = m.params.regime
         targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
                                                           m.ceasefire_windows)
-        level = escalation.town_levels(m.talks.state, m.negotiable, m.offered & ~m.settled_mask(),
-                                       m.control == Control.NEGOTIATING, p.escalation_factor,
-                                       p.talks_level, p.halt_level, p.ultimatum_factor)
+        level = escalation.town_levels_by_bloc(m.bloc_states(), m.town_bloc,
+                                               m.offered & ~m.settled_mask(),
+                                               m.control == Control.NEGOTIATING,
+                                               p.escalation_factor, p.talks_level, p.halt_level,
+                                               p.ultimatum_factor)
         prio = bombardment.strike_priority(m.on_front.astype(float), m.strategic_mask,
                                            m.axis_w, p.priority_base, p.priority_front,
                                            p.priority_strategic, p.priority_axis)
-        m.intensity = bombardment.allocate_intensity(p.bombardment_capacity * p.bombardment_scale,
-                                                     level, prio, targetable)
+        capacity = p.bombardment_capacity * p.bombardment_scale * siege.pause_factor(p.pause_hours)
+        m.intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
         strikes = bombardment.draw_strikes(m.intensity, m.dt_days, m.rng)
         for i in np.flatnonzero(strikes):
-            m.log("strike", "regime", m.world.town_id[i], f"{int(strikes[i])} strikes")
+            m.log("strike", "regime", m.world.town_id[i], f"{int(strikes[i])} strikes",
+                  float(strikes[i]))
         return strikes
 
     def advance(self, day: float) -> list[int]:

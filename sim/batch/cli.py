@@ -19,7 +19,8 @@ from sim.errors import ScenarioError
 
 #: Outcomes printed by ``summarize`` (the CSV has every numeric outcome).
 SHOWN = ("displaced_day16", "peak_displaced", "peak_day", "deaths_day16", "deaths_day60",
-         "collapses", "first_collapse_day", "deal_day", "evacuated", "returned", "crossed_to_jordan")
+         "deaths_day28", "deaths_final", "regime_share_day28", "collapses", "first_collapse_day",
+         "deal_day", "evacuated", "returned", "crossed_to_jordan", "arrived_government")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.scenario.loader import file_sha256, load_scenario
-from sim.scenario.schema import Group, Scenario
+from sim.scenario.schema import PARAM_ALIASES, Group, Scenario, is_zone_flag, set_param
 
 Design = Literal["grid", "lhs", "sobol"]
 
@@ -42,6 +42,7 @@ ALIASES: dict[str, str] = {
     "bombardment.escalation": "regime.escalation_factor",
     "population.scale": "world.population_scale",
     "horizon.days": "time.horizon_days",
+    **PARAM_ALIASES,  # former names of parameters (sim/scenario/schema.py)
 }
 
 
@@ -49,9 +50,12 @@ def resolve_path(path: str) -> str:
     """The schema path a sweep names (aliases resolved); raises ValueError if unknown.
 
     Any ``group.field`` of a parameter group of the schema is accepted (including ``time`` and
-    ``world``, e.g. ``world.population_scale``); lists (factions, axes) are not sweepable.
+    ``world``, e.g. ``world.population_scale``), and ``borders.open.<zone>`` (one border or
+    frontier of the case, open or not); lists (factions, axes) are not sweepable.
     """
     path = ALIASES.get(path, path)
+    if is_zone_flag(path):  # borders.open.<zone>: whether one border or frontier is open
+        return path
     parts = path.split(".")
     groups = {name: f.annotation for name, f in Scenario.model_fields.items()
               if isinstance(f.annotation, type) and issubclass(f.annotation, Group)}
@@ -73,6 +77,8 @@ def resolve_path(path: str) -> str:
 
 
 def field_type(path: str) -> Any:
+    if is_zone_flag(path):
+        return bool
     group, name = path.split(".")
     ann = type(getattr(Scenario(), group)).model_fields[name].annotation
     if typing.get_origin(ann) in (types.UnionType, typing.Union):
@@ -84,6 +90,12 @@ def apply_params(sc: Scenario, params: dict[str, Any]) -> Scenario:
     """A copy of ``sc`` with dotted parameters set (validated by the schema); raises ValueError."""
     out = sc.model_copy(deep=True)
     for path, value in params.items():
+        if is_zone_flag(resolve_path(path)):
+            try:
+                set_param(out, resolve_path(path), value)
+            except ValueError as exc:
+                raise ValueError(f"{path} = {value!r}: {exc}") from None
+            continue
         group, name = resolve_path(path).split(".")
         try:
             setattr(getattr(out, group), name, value)

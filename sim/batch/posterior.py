@@ -156,8 +156,11 @@ def load_posterior(path: str | Path, generation: str | int = "last") -> Posterio
 
 
 def _set_paths(data: dict[str, Any]) -> set[str]:
-    """Dotted ``group.field`` paths a scenario file's TOML sets (tables of parameter groups)."""
-    return {f"{g}.{k}" for g, table in data.items() if isinstance(table, dict)
+    """Dotted ``group.field`` paths a scenario file's TOML sets (tables of parameter groups;
+    a former name counted as the current one)."""
+    from sim.scenario.schema import canonical_path
+
+    return {canonical_path(f"{g}.{k}") for g, table in data.items() if isinstance(table, dict)
             for k, v in table.items() if not isinstance(v, dict)}
 
 

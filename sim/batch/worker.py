@@ -19,7 +19,7 @@ import pandas as pd
 from sim.batch.plan import RunSpec, apply_params
 from sim.model import NegotiationModel, load_case
 from sim.outcomes import summarize
-from sim.run import _times
+from sim.run import _times, events_frame
 from sim.scenario.loader import load_scenario, resolve_path
 from sim.scenario.schema import Scenario
 from sim.world.case import World
@@ -70,8 +70,8 @@ def cached_scenario(path: str) -> Scenario:
 
 def cached_world(sc: Scenario) -> World:
     w = sc.world
-    key = tuple(str(resolve_path(sc, f)) for f in (w.towns_file, w.subdistricts_file,
-                                                   w.zones_file, w.borders_file))
+    key = tuple(str(resolve_path(sc, f)) if f.strip() else "" for f in (
+        w.towns_file, w.subdistricts_file, w.zones_file, w.borders_file, w.outcomes_file))
     key += tuple(sorted(f.name for f in sc.factions))
     world = _WORLDS.get(key)
     if world is None:
@@ -90,8 +90,8 @@ def simulate_tables(sc: Scenario, seed: int, world: World | None = None
     model.run()
     ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
     ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
-    ev = pd.DataFrame(model.events, columns=["day", "kind", "actor", "target", "detail"])
-    return ts, summarize(ts, ev)
+    ev = events_frame(model)
+    return ts, summarize(ts, ev, model.world.outcomes, blocs=model.bloc_names)
 
 
 def execute(spec: RunSpec) -> RunOutput:

@@ -11,7 +11,8 @@
 * after a deal (deal, handover, implemented) or the end of talks: 0 on the towns that signed.
 
 Towns of a faction that refuses all talks are bombed at the ordinary tempo throughout; a town
-in local talks is bombed at no more than ``regime.talks_level``.
+in local talks is bombed at no more than ``regime.talks_level``. With several negotiating blocs
+(:mod:`sim.rules.negotiation`), each town's level follows the state of its own bloc's talks.
 
 Calibrated by: the surge of strikes when the offers came (46 civilians killed on 27-28 June,
 seeds/record.toml, days 8-9) for ``ultimatum_factor``; the heaviest bombing of the offensive in
@@ -54,4 +55,24 @@ def town_levels(state: NegState, negotiable: np.ndarray, offered: np.ndarray,
     else:
         per_town = np.full(negotiable.shape, level)
     per_town = np.where(negotiable, per_town, 1.0)
+    return np.where(negotiating, np.minimum(per_town, talks_level), per_town)
+
+
+def town_levels_by_bloc(states: list[NegState], town_bloc: np.ndarray, offered: np.ndarray,
+                        negotiating: np.ndarray, escalation_factor: float, talks_level: float,
+                        halt_level: float, ultimatum_factor: float) -> np.ndarray:
+    """Bombardment multiplier of each town, from the state of its bloc's talks.
+
+    ``states``: each bloc's talks state; ``town_bloc``: each town's bloc (-1: its faction does
+    not negotiate, or it is not rebel-held on day 0). One bloc gives :func:`town_levels`.
+    """
+    per_town = np.ones(town_bloc.shape)
+    for b, st in enumerate(states):
+        sel = town_bloc == b
+        if not sel.any():
+            continue
+        level = escalation_level(st, escalation_factor, talks_level, halt_level)
+        vals = np.where(offered, ultimatum_factor, level) if st == NegState.NO_TALKS \
+            else np.full(town_bloc.shape, level)
+        per_town = np.where(sel, vals, per_town)
     return np.where(negotiating, np.minimum(per_town, talks_level), per_town)

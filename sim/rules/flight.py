@@ -12,16 +12,18 @@ where the offensive is, not along the whole front line at once. The front threat
 the regime is on the offensive (``regime.ground_capacity > 0``): a static, quiet front line
 (an enforced ceasefire) drives nobody out.
 
-Destinations (Flee, Suleimenova et al. 2017) over the case's geography: the Jordanian border
-and the Golan frontier (distances to the border lines), nearby fields and olive groves, a
-quieter rebel town (the one minimising distance plus threat), and regime areas when corridors
-are open. Utility ``U_iz = asc_z - c_dist * d_iz + c_safe * exp(-L_z / safety_scale)`` where
-``L_z`` is the strike threat at the destination (at the zone's representative point through
-the same kernel; at home for the fields; none in regime areas): people flee away from the
-bombing, so those of the western countryside go west toward Quneitra and the Golan line, and a
-border zone that comes under fire stops drawing people. Choice probabilities are the softmax of
-U. Travel takes ``ceil(d / speed_km_per_day / dt)`` ticks. Closed borders stop people at the
-border.
+Destinations (Flee, Suleimenova et al. 2017) are the case's destination zones, of the kinds
+:mod:`sim.rules.siege` describes (borders and frontiers, fields near home, government-held
+areas while corridors are open), and a quieter rebel town (the one minimising distance plus
+threat, within ``host_max_km``). Utility
+``U_iz = asc_z - c_dist * d_iz + c_safe * exp(-L_z / safety_scale)`` where ``asc_z`` is the
+constant of the zone's kind and ``L_z`` the strike threat at the destination (at a border's
+representative point through the same kernel; at home for the fields; none in government
+areas): people flee away from the bombing (in Daraa, those of the western countryside go west
+toward Quneitra and the Golan line), and a border zone that comes under fire stops drawing
+people. Choice probabilities are the softmax of U. Travel takes ``ceil(d / speed_km_per_day /
+dt)`` ticks. Closed borders stop people at the border. A household with no reachable
+destination shelters in place (:mod:`sim.rules.siege`).
 
 Parameters: ``flight.*``. Calibrated by: the surge of displacement that came with the
 ultimatums (62-66,000 displaced on 28 June, 160,000 a day later: seeds/record.toml) for
@@ -34,10 +36,6 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Destination columns, in this order, of every destination array.
-DESTINATIONS = ("jordan_border", "golan_frontier", "fields", "regime_area", "town")
-D_JORDAN, D_GOLAN, D_FIELDS, D_REGIME, D_TOWN = range(5)
-
 
 def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, axis_w: np.ndarray,
                        ultimatum: np.ndarray, b0: float, b_strike: float, b_front: float,
@@ -49,13 +47,17 @@ def flight_probability(threat: np.ndarray, d_front_km: np.ndarray, axis_w: np.nd
 
 
 def choose_host(threat: np.ndarray, dist_km: np.ndarray, candidate: np.ndarray,
-                max_km: float, threat_km: float) -> tuple[np.ndarray, np.ndarray]:
+                max_km: float, threat_km: float,
+                reachable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each town, the quieter rebel town to flee to (index, distance); -1 if none in reach.
 
-    Cost of host j from i: ``d_ij + threat_km * threat_j``; only candidates within ``max_km``.
+    Cost of host j from i: ``d_ij + threat_km * threat_j``; only candidates within ``max_km``
+    (and, if ``reachable`` (towns x towns) is given, only where it holds: the same pocket).
     """
     cost = dist_km + threat_km * threat[None, :]
     ok = candidate[None, :] & (dist_km <= max_km)
+    if reachable is not None:
+        ok &= reachable
     np.fill_diagonal(ok, False)
     cost = np.where(ok, cost, np.inf)
     host = cost.argmin(axis=1)

@@ -1,4 +1,13 @@
-"""Rule: the comprehensive negotiation between the Russian mediator and the joint rebel command.
+"""Rule: the comprehensive negotiation between the mediator and each negotiating bloc.
+
+**Blocs.** Factions negotiate in blocs (``FactionSpec.bloc``): the factions of one bloc answer
+the mediator's offers together (:func:`sim.rules.acceptance.coalition_accepts`) and sign one
+comprehensive deal for all their towns. A faction that names no bloc belongs to the joint
+command (``joint_command``), so factions that all leave it empty negotiate together, as Daraa's
+joint rebel command did; factions of different blocs (Eastern Ghouta's three groups, each
+holding its own pocket) negotiate separately, each with its own talks, deadline, collapses and
+deal. Factions of kind ``refuses_talks`` belong to no bloc. Each bloc's talks follow the state
+machine below; "the joint command" in what follows is any bloc.
 
 A state machine with legal transitions only (any other raises :class:`IllegalTransition`)::
 
@@ -8,8 +17,10 @@ A state machine with legal transitions only (any other raises :class:`IllegalTra
                  +-----> rejected -> collapsed -> escalation -> resumed -> offer ...
     (talks | rejected | escalation | resumed) -> ended   (nothing left to negotiate)
 
-* The mediator opens talks (an ultimatum with a deadline ``mediator.deadline_days``) once the
-  share of negotiable rebel towns already settled reaches ``mediator.open_share``.
+* The mediator opens a bloc's talks (an ultimatum with a deadline ``mediator.deadline_days``)
+  once the share of negotiable towns already settled reaches ``mediator.open_share``, counted
+  over the bloc's own towns or over the whole area, whichever is larger (a bloc holding a single
+  town would otherwise be offered talks only once it had fallen).
 * Every ``mediator.round_hours`` it makes an offer with the current terms (phases, safe passage,
   guarantees); the joint command answers by the bargaining rule (:mod:`sim.rules.acceptance`).
 * A rejection past the deadline is a collapse; the regime escalates (:mod:`sim.rules.escalation`).
@@ -27,8 +38,13 @@ demand (lines 4, 11-12); rebels return 24 hours into the blitz (line 6); strikes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+#: The bloc of factions that name none: they negotiate together, as one joint command.
+DEFAULT_BLOC = "joint_command"
 
 
 class NegState(StrEnum):
@@ -179,3 +195,15 @@ def should_open(settled_share: float, open_share: float, enabled: bool) -> bool:
 def should_resume(pain_since_collapse: float, resume_threshold: float) -> bool:
     """The joint command returns to the table when the blitz has hurt enough (Schelling)."""
     return pain_since_collapse >= resume_threshold
+
+
+def blocs_of(specs: Sequence[Any]) -> list[tuple[str, list[int]]]:
+    """The negotiating blocs of factions (in the given order): (name, faction indices), blocs
+    in the order of their first faction; factions that refuse talks belong to none. Always at
+    least one bloc (empty when no faction negotiates)."""
+    out: dict[str, list[int]] = {}
+    for k, f in enumerate(specs):
+        if f.kind == "refuses_talks":
+            continue
+        out.setdefault(f.bloc or DEFAULT_BLOC, []).append(k)
+    return list(out.items()) or [(DEFAULT_BLOC, [])]

@@ -87,9 +87,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def describe_library(folder: Path) -> list[tuple[str, str]]:
-    """(file name, one-line description) for each .toml file of a folder, sorted by name."""
+    """(file name, one-line description) for each .toml file of a folder and of its case
+    subfolders (``ghouta2018/baseline.toml``: a second case's library), sorted by name."""
     out = []
-    for f in sorted(folder.glob("*.toml")):
+    files = sorted(folder.glob("*.toml")) + sorted(p for p in folder.glob("*/*.toml")
+                                                   if p.parent.name != "data")
+    for f in files:
         try:
             data = tomllib.loads(f.read_text(encoding="utf-8"))
             desc = data.get("description")
@@ -98,7 +101,7 @@ def describe_library(folder: Path) -> list[tuple[str, str]]:
                 desc += f"  [extends {data['extends']}]"
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             desc = f"(unreadable: {exc})"
-        out.append((f.name, desc))
+        out.append((str(f.relative_to(folder)), desc))
     return out
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.errors import ScenarioError
-from sim.scenario.schema import Scenario, WorldParams, describe_field
+from sim.scenario.schema import PARAM_ALIASES, Scenario, WorldParams, describe_field
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +68,8 @@ def _rebase_world_paths(data: dict[str, Any], parent_dir: Path, child_dir: Path)
     if parent_dir == child_dir or not isinstance(world, dict):
         return
     for key, value in world.items():
-        if key.endswith("_file") and isinstance(value, str) and not Path(value).is_absolute():
+        if key.endswith("_file") and isinstance(value, str) and value.strip() \
+                and not Path(value).is_absolute():  # "" (no such file) stays ""
             world[key] = os.path.relpath(parent_dir / value, child_dir)
 
 
@@ -88,6 +89,32 @@ def _anchor_default_data_paths(data: dict[str, Any]) -> None:
             world.setdefault(key, f.default)
 
 
+def _migrate(data: dict[str, Any], path: Path, text: str) -> None:
+    """Accept a parameter's former name (:data:`sim.scenario.schema.PARAM_ALIASES`, e.g. a
+    calibrated.toml written before the destination utilities were keyed by zone kind) as its
+    current one; refuse the former per-border flags with the fix."""
+    for old, new in PARAM_ALIASES.items():
+        group, field = old.split(".")
+        table = data.get(group)
+        if isinstance(table, dict) and field in table:
+            nfield = new.split(".")[1]
+            if nfield in table:
+                raise ScenarioError(f"both '{field}' and its new name '{nfield}' are set",
+                                    file=path, field=old, line=find_line(text, (group, field)),
+                                    fix=f"keep only {new} ({old} is its former name)")
+            table[nfield] = table.pop(field)
+    borders = data.get("borders")
+    if isinstance(borders, dict):
+        for key in list(borders):
+            if key.endswith("_open"):
+                raise ScenarioError("the per-border flags were replaced by a list of open zones",
+                                    file=path, field=f"borders.{key}",
+                                    line=find_line(text, ("borders", key)),
+                                    fix="write borders.open = [\"<zone>\", ...] with zone ids of "
+                                        "the case's zones.csv (e.g. open = [\"jordan_border\"]), "
+                                        "or [] for all closed")
+
+
 def _resolve_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
     path = path.resolve()
     if path in seen:
@@ -98,6 +125,7 @@ def _resolve_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
                             fix="remove the cycle: a scenario may not extend itself, directly "
                                 "or through other files")
     data, text = _read_toml(path)
+    _migrate(data, path, text)
     parent = data.pop("extends", None)
     if parent is None:
         _anchor_default_data_paths(data)
@@ -304,7 +332,7 @@ def resolve_path(sc: Scenario, rel: str) -> Path:
 def case_files(sc: Scenario) -> dict[str, Path]:
     """The case data files a scenario reads (``[world]`` ``*_file`` fields), resolved."""
     return {k: resolve_path(sc, v) for k, v in sc.world.model_dump().items()
-            if k.endswith("_file") and isinstance(v, str)}
+            if k.endswith("_file") and isinstance(v, str) and v.strip()}
 
 
 def default_scenarios_dir() -> Path:

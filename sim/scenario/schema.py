@@ -11,6 +11,7 @@ dimensionless values of the bargaining rule.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from typing import Any, Literal, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -87,13 +88,23 @@ class WorldParams(Group):
     zones_file: str = param("data/daraa2018/zones.csv", unit="path",
                             desc="Destination zones table, relative to the scenario file.")
     borders_file: str = param("data/daraa2018/borders.csv", unit="path",
-                              desc="Border polylines (jordan, golan), relative to the scenario file.")
+                              desc="Border polylines named by zones of reach 'line', relative to "
+                                   "the scenario file; empty: the case has none.")
+    outcomes_file: str = param("data/daraa2018/outcomes.toml", unit="path",
+                               desc="The case's declared outcomes, relative to the scenario file; "
+                                    "empty: generic outcomes only.")
     population_scale: float = param(1.0, 0.001, 10.0, unit="ratio",
                                     desc="Multiplies every town's population (1 = the UN's 750,000).")
     household_size_mean: float = param(5.5, 1.0, 12.0, unit="persons",
                                        desc="Mean household size; households flee and return together.")
     neighbour_km: float = param(12.0, 1.0, 50.0, unit="km",
                                 desc="Towns closer than this are neighbours (front, cascade, hosting).")
+    pockets: bool = param(False, unit="flag",
+                          desc="The area is an enclave the offensive splits into pockets: people "
+                               "flee only to towns of their own pocket (sim/rules/pockets.py).")
+    pocket_km: float = param(5.0, 0.1, 100.0, unit="km",
+                             desc="Rebel-held towns this close, with no government-held town "
+                                  "between them, belong to the same pocket.")
 
 
 class Axis(Group):
@@ -154,6 +165,9 @@ class RegimeParams(Group):
                                  desc="Strike priority of towns near an open offensive axis.")
     corridors_open: bool = param(False, unit="flag",
                                  desc="Corridors let civilians flee into regime-held areas.")
+    pause_hours: float = param(0.0, 0.0, 24.0, unit="h/d",
+                               desc="Daily humanitarian pause: hours a day without strikes (the "
+                                    "daily strike capacity falls to (24 - pause)/24 of itself).")
 
 
 class MediatorParams(Group):
@@ -188,6 +202,9 @@ class MediatorParams(Group):
                                              desc="Share of a hardline town's people bused out under safe passage.")
     evacuation_share: float = param(0.01, 0.0, 1.0, unit="ratio",
                                     desc="Share of other towns' people bused out under safe passage.")
+    bus_capacity_per_day: float = param(1e7, 0.0, 1e7, unit="persons/d",
+                                        desc="Persons the buses carry out per day under safe "
+                                             "passage (the default, 10 million, is no limit).")
 
 
 class NegotiationParams(Group):
@@ -223,12 +240,15 @@ class FactionSpec(Group):
 
     name: str = Field(description="Faction id, as in the towns table's `faction` column.")
     kind: Literal["moderate", "hardline", "refuses_talks"] = Field(
-        description="moderate and hardline negotiate via the joint command; refuses_talks never.")
+        description="moderate and hardline negotiate (in their bloc); refuses_talks never.")
     strength: float = Field(ge=0, le=1e6, description="Fighters (persons); weights the coalition vote.")
     heavy_weapons: int = Field(0, ge=0, le=100000, description="Tanks and artillery pieces.")
     resolve: float = Field(1.0, ge=0, le=10, description="Multiplies the value of fighting on.")
     hardliner_share: float = Field(0.1, ge=0, le=1, description="Share of hardliners in its ranks.")
     defence: float = Field(1.0, gt=0, le=100, description="Defence of its towns against ground assault.")
+    bloc: str = Field("", description="Negotiating bloc: factions of one bloc negotiate one "
+                                      "comprehensive deal together; empty: the joint command "
+                                      "(every faction that leaves it empty).")
 
 
 def _default_factions() -> list[FactionSpec]:
@@ -282,16 +302,17 @@ class FlightParams(Group):
     c_dist: float = param(0.037, 0.0, 5.0, unit="1/km", desc="Disutility of distance to a destination.")
     c_safe: float = param(0.5, 0.0, 20.0, unit="utility", prior=(0.0, 5.0),
                           desc="Utility of a destination's safety.")
-    asc_jordan_border: float = param(1.9, -10.0, 10.0, unit="utility", prior=(-1.0, 5.0),
-                                     desc="Attraction of the Jordanian border (hope of crossing, aid).")
-    asc_golan_frontier: float = param(4.0, -10.0, 10.0, unit="utility", prior=(-1.0, 7.0),
-                                      desc="Attraction of the Golan frontier (hope of Israeli aid).")
+    asc_border: float = param(1.9, -10.0, 10.0, unit="utility", prior=(-1.0, 5.0),
+                              desc="Attraction of an international border (hope of crossing, aid).")
+    asc_frontier: float = param(4.0, -10.0, 10.0, unit="utility", prior=(-1.0, 7.0),
+                                desc="Attraction of a frontier (a ceasefire line: hope of aid).")
     asc_fields: float = param(-2.2, -10.0, 10.0, unit="utility",
-                              desc="Attraction of nearby olive groves and fields.")
+                              desc="Attraction of fields and groves near home.")
     asc_town: float = param(-0.3, -10.0, 10.0, unit="utility",
                             desc="Attraction of a quieter rebel town nearby.")
-    asc_regime_area: float = param(-1.0, -10.0, 10.0, unit="utility", prior=(-4.0, 2.0),
-                                   desc="Attraction of regime areas (only when corridors are open).")
+    asc_government: float = param(-1.0, -10.0, 10.0, unit="utility", prior=(-4.0, 2.0),
+                                  desc="Attraction of government-held areas (only when corridors "
+                                       "are open).")
     host_max_km: float = param(15.0, 0.0, 100.0, unit="km",
                                desc="Farthest quieter rebel town people flee to.")
     host_threat_km: float = param(2.0, 0.0, 100.0, unit="km per strike/d",
@@ -327,8 +348,14 @@ class CasualtyParams(Group):
 
 
 class BorderParams(Group):
-    jordan_open: bool = param(False, unit="flag", desc="Jordan lets Syrians cross (article: closed).")
-    golan_open: bool = param(False, unit="flag", desc="Israel lets Syrians cross the Golan line (closed).")
+    open: list[str] = Field(default_factory=list,
+                            description="Borders and frontiers (zone ids of the case's zones "
+                                        "table) open from day 0; every other one is closed.")
+
+    @field_validator("open")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
 
 
 INTERVENTION_ACTIONS = ("ceasefire", "handover", "open_border")
@@ -343,7 +370,8 @@ class Intervention(Group):
     scenario's own value, so overlapping windows stack.
     ``action`` targets places named in the case data: ``ceasefire`` (no strikes or assaults on
     ``towns`` until ``until_day``), ``handover`` (``towns`` are handed over to the regime by a
-    deal imposed on them), ``open_border`` (the border at ``zone`` opens, until ``until_day``).
+    deal imposed on them), ``open_border`` (the border or frontier at ``zone`` opens, until
+    ``until_day``; the same as setting ``borders.open.<zone>`` to true).
     """
 
     description: str = Field("", description="What the intervention represents.")
@@ -358,7 +386,8 @@ class Intervention(Group):
         None, description="A targeted action: ceasefire or handover of `towns`, open_border at `zone`.")
     towns: list[str] = Field(default_factory=list,
                              description="Town ids or names (towns table) the action targets.")
-    zone: str | None = Field(None, description="Zone the action targets: jordan_border or golan_frontier.")
+    zone: str | None = Field(None, description="Zone the action targets: a border or frontier of "
+                                               "the case's zones table.")
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Intervention:
@@ -372,7 +401,8 @@ class Intervention(Group):
         if self.action in ("ceasefire", "handover") and not self.towns:
             raise ValueError(f"action '{self.action}' needs `towns` (town ids or names)")
         if self.action == "open_border" and self.zone is None:
-            raise ValueError("action 'open_border' needs `zone` (jordan_border or golan_frontier)")
+            raise ValueError("action 'open_border' needs `zone` (a border or frontier of the "
+                             "case's zones table)")
         if self.towns and self.action not in ("ceasefire", "handover"):
             raise ValueError("`towns` needs action = 'ceasefire' or 'handover'")
         if self.zone is not None and self.action != "open_border":
@@ -407,6 +437,11 @@ class Scenario(Group):
             raise ValueError(f"faction names must be unique, got {names}")
         for i, iv in enumerate(self.interventions):
             for path, value in iv.set.items():
+                if is_zone_flag(path):
+                    if not isinstance(value, bool):
+                        raise ValueError(f"interventions[{i}].set: {path} = {value!r}: true or "
+                                         "false (whether that border or frontier is open)")
+                    continue
                 try:
                     group, field = check_param_path(path)
                     obj = getattr(self, group).model_copy()
@@ -434,13 +469,38 @@ class Scenario(Group):
 SETTABLE_GROUPS = ("regime", "mediator", "negotiation", "reconciliation", "flight", "returns",
                    "casualties", "borders")
 
+#: Former parameter names, still accepted (scenario files, interventions, sweeps, posteriors):
+#: the destination utilities became one per zone kind when cases became data (issue 14).
+PARAM_ALIASES: dict[str, str] = {
+    "flight.asc_jordan_border": "flight.asc_border",
+    "flight.asc_golan_frontier": "flight.asc_frontier",
+    "flight.asc_regime_area": "flight.asc_government",
+}
+#: ``borders.open.<zone>``: whether one border or frontier is open (a flag per zone of the case).
+ZONE_FLAG = "borders.open."
+
+
+def canonical_path(path: str) -> str:
+    """A dotted parameter path with a former name replaced by the current one."""
+    return PARAM_ALIASES.get(path, path)
+
+
+def is_zone_flag(path: str) -> bool:
+    """``borders.open.<zone>``: the open/closed flag of one border or frontier."""
+    return path.startswith(ZONE_FLAG) and len(path) > len(ZONE_FLAG) and "." not in path[len(ZONE_FLAG):]
+
 
 def check_param_path(path: str) -> tuple[str, str]:
-    """Split "group.field" and check both exist among the groups interventions may change."""
+    """Split "group.field" and check both exist among the groups interventions may change
+    (former names are accepted, :data:`PARAM_ALIASES`). ``borders.open.<zone>`` is the flag of
+    one border or frontier (its zone is checked against the case's zones when a run starts)."""
+    if is_zone_flag(path):
+        return "borders", "open"
+    path = canonical_path(path)
     parts = path.split(".")
     if len(parts) != 2 or parts[0] not in SETTABLE_GROUPS:
         raise ValueError(f"'{path}' is not a settable parameter; use 'group.field' with group "
-                         f"one of {', '.join(SETTABLE_GROUPS)}")
+                         f"one of {', '.join(SETTABLE_GROUPS)}, or borders.open.<zone>")
     group, field = parts
     fields = type(getattr(Scenario(), group)).model_fields
     if field not in fields:
@@ -448,7 +508,12 @@ def check_param_path(path: str) -> tuple[str, str]:
 
         close = difflib.get_close_matches(field, list(fields), n=1)
         hint = f" (did you mean '{group}.{close[0]}'?)" if close else ""
+        if group == "borders" and field.endswith("_open"):
+            hint = (" (borders are opened by zone now: borders.open = [\"<zone>\"] in the "
+                    "scenario, or borders.open.<zone> = true in an intervention or sweep)")
         raise ValueError(f"'{path}' is not a parameter{hint}")
+    if typing.get_origin(fields[field].annotation) is list:
+        raise ValueError(f"'{path}' is a list: set borders.open.<zone> = true or false")
     return group, field
 
 
@@ -456,14 +521,26 @@ def set_param(scenario: Scenario, path: str, value: Any) -> Any:
     """Set a dotted parameter on ``scenario`` in place (validated); returns the old value."""
     group, field = check_param_path(path)
     obj = getattr(scenario, group)
+    if is_zone_flag(path):
+        if not isinstance(value, bool):
+            raise ValueError(f"{path} must be true or false, got {value!r}")
+        zone = path[len(ZONE_FLAG):]
+        old = zone in obj.open
+        if value and not old:
+            obj.open = [*obj.open, zone]
+        elif old and not value:
+            obj.open = [z for z in obj.open if z != zone]
+        return old
     old = getattr(obj, field)
     setattr(obj, field, value)
     return old
 
 
 def get_param(scenario: Scenario, path: str) -> Any:
-    """Read a dotted parameter (``group.field``) from a scenario."""
+    """Read a dotted parameter (``group.field``, or ``borders.open.<zone>``) from a scenario."""
     group, field = check_param_path(path)
+    if is_zone_flag(path):
+        return path[len(ZONE_FLAG):] in scenario.borders.open
     return getattr(getattr(scenario, group), field)
 
 

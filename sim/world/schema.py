@@ -103,12 +103,39 @@ class SubdistrictRow(Row):
     area_km2: Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_AREA_KM2)]
 
 
-class ZoneRow(Row):
-    """``zones.csv``: a destination zone's representative point (lat/lon may be left blank)."""
+#: Kinds of destination zone (see :mod:`sim.rules.siege`): where the displaced can go.
+ZONE_KINDS = ("border", "frontier", "fields", "government", "shelter", "evacuation")
+#: How the distance from a town to a zone is measured (blank: the kind's default).
+ZONE_REACHES = ("line", "point", "front", "near")
+#: A timeseries column name (and a zone id, from which default column names are made).
+COLUMN_NAME = r"^[a-z][a-z0-9_]*$"
 
-    zone: Name
+
+class ZoneRow(Row):
+    """``zones.csv``: a destination zone of the displaced and how the model treats it.
+
+    ``kind``: ``border`` (an international border, closed unless the scenario opens it) or
+    ``frontier`` (a ceasefire line, likewise): people wait there and cross when it is open;
+    ``fields`` (fields near home); ``government`` (government-held areas, reached only while
+    corridors are open); ``shelter`` (sheltering in place when no destination is reachable);
+    ``evacuation`` (buses out of the area under safe passage). ``reach`` says how the distance
+    is measured: to the ``border`` polyline (``line``), to the zone's point (``point``), to the
+    nearest government-held town (``front``) or ``flight.fields_km`` (``near``). ``column`` is
+    the timeseries column of the persons there (default ``displaced_<zone>``),
+    ``crossed_column`` that of those who crossed an open border (default ``crossed_<zone>``),
+    ``arrived_column`` (optional) a cumulative count of arrivals.
+    """
+
+    zone: Annotated[str, BeforeValidator(_text), Field(pattern=COLUMN_NAME)]
+    name: Text = ""
+    kind: Literal["border", "frontier", "fields", "government", "shelter", "evacuation"]
     lat: Lat | None = None
     lon: Lon | None = None
+    reach: Literal["line", "point", "front", "near"] | None = None
+    border: Text = ""
+    column: Annotated[str, BeforeValidator(_text), Field(pattern=COLUMN_NAME)] | None = None
+    crossed_column: Annotated[str, BeforeValidator(_text), Field(pattern=COLUMN_NAME)] | None = None
+    arrived_column: Annotated[str, BeforeValidator(_text), Field(pattern=COLUMN_NAME)] | None = None
 
 
 class BorderRow(Row):
@@ -129,7 +156,8 @@ def _blank_to_none(row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]
 TABLES: dict[type[Row], tuple[tuple[str, ...], tuple[str, ...], str]] = {
     TownRow: ((), ("town_id",), "town"),
     SubdistrictRow: ((), ("subdistrict",), "sub-district"),
-    ZoneRow: (("lat", "lon"), ("zone",), "zone"),
+    ZoneRow: (("lat", "lon", "reach", "column", "crossed_column", "arrived_column"), ("zone",),
+              "zone"),
     BorderRow: ((), ("border", "seq"), "border vertex"),
 }
 
@@ -151,6 +179,8 @@ def _fix(model: type[Row], column: str, err: dict[str, Any]) -> str:
                     else f"a value >= {_g(lo)}" if lo is not None else f"a value <= {_g(hi)}") + (
                 " (persons, whole numbers)" if column == "population" else
                 " (km2)" if column == "area_km2" else " (degrees)" if column in ("lat", "lon") else "")
+    if err["type"] == "string_pattern_mismatch":
+        return "lower-case letters, digits and _, starting with a letter (it names timeseries columns)"
     if err["type"] == "string_too_short":
         return "write a value: this column may not be blank"
     return "write a plain value of the column's type"

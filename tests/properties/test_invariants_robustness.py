@@ -11,7 +11,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
-from sim.model import TIMESERIES_COLUMNS
 from sim.run import collect
 from sim.scenario.loader import load_scenario, validate_data
 from sim.scenario.schema import Axis
@@ -45,11 +44,13 @@ def test_any_valid_scenario_runs_without_exception_nan_or_infinity(sc, seed):
             _finite(name, getattr(m, name))
         for f in m.factions:
             _finite(f"pain of {f.spec.name}", f.pain)
-        _finite("pain_since_collapse", m.talks.pain_since_collapse)
+        for t in m.talks_by_bloc:
+            _finite("pain_since_collapse", t.pain_since_collapse)
 
     m = run_checked(sc, seed, check)
     res = collect(m)
-    numeric = [c for c in TIMESERIES_COLUMNS if c not in ("time", "negotiation_state")]
+    numeric = [c for c in m.timeseries_columns
+               if c != "time" and not c.startswith("negotiation_state")]
     _finite("timeseries", res.timeseries[numeric].to_numpy(dtype=np.float64))
     for k, v in res.outcomes.items():
         # outcomes are NaN by design when an event never happened (no collapse, no deal)
