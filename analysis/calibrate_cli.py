@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "calibrate", help="fit the calibratable parameters to the article and the record (ABC-SMC)",
         description="Fit the schema's calibratable parameters to the targets by ABC-SMC (pyabc), "
                     "pick the calibrated point, check it over replicates, and write "
-                    "calibration/posterior.parquet, calibration/report.md (+ plots) and "
+                    "calibration/<case>/posterior.parquet, report.md (+ plots) and "
                     "scenarios/calibrated.toml.")
     p.add_argument("scenario", type=Path, help="scenario to calibrate, e.g. scenarios/baseline.toml")
     p.add_argument("--targets", type=Path, action="append", default=None, metavar="FILE",
@@ -53,8 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the replicate check runs the scenario's horizon")
     p.add_argument("--population-scale", type=float, default=None,
                    help="override world.population_scale (for quick trials; default: the scenario's)")
-    p.add_argument("--out", type=Path, default=Path("calibration"),
-                   help="output folder (default calibration/); a previous calibration folder is "
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default calibration/<case>/, the case being the folder of "
+                        "the scenario's towns file, e.g. calibration/daraa2018); a previous "
+                        "calibration folder is "
                         "replaced, any other non-empty folder or file is refused")
     p.add_argument("--scenario-out", type=Path, default=None,
                    help="calibrated scenario file (default calibrated.toml beside the scenario); "
@@ -138,6 +140,10 @@ def check_outputs(args: argparse.Namespace) -> None:
     from sim.scenario.loader import load_scenario
 
     sc = load_scenario(args.scenario)
+    if args.out is None:  # one folder per case, so one case's calibration never replaces another's
+        from sim.outdir import safe_name
+
+        args.out = Path("calibration") / safe_name(Path(sc.world.towns_file).parent.name, "case")
     inputs = [*input_files(sc), *map(Path, args.targets)]
     check_output_folder(args.out, "calibration", overwrite=args.overwrite, protect=inputs)
     target = args.scenario_out or Path(args.scenario).parent / "calibrated.toml"

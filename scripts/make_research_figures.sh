@@ -12,7 +12,7 @@ REPS=${REPS:-2}                # replicates per point (each with its own posteri
 EFFECT_REPS=${EFFECT_REPS:-20} # paired replicates per library scenario
 SCALE=${SCALE:-1.0}            # world.population_scale (1 = the whole population)
 WORKERS=${WORKERS:-2}
-POSTERIOR=calibration/posterior.parquet
+POSTERIOR=calibration/daraa2018/posterior.parquet
 OUT=batches/research
 small=(); [ "$SCALE" != "1.0" ] && small=(--sweep "world.population_scale=$SCALE")
 

@@ -1,5 +1,8 @@
-"""Daraa's results, pinned before issue 14 generalised the model (cases as data, pockets, blocs,
-bus evacuation, shelter in place): the same frozen scenario and seeds must give the same runs.
+"""Daraa's results, pinned: the same frozen scenario and seeds must give the same runs. Pinned
+before issue 14 generalised the model (cases as data, pockets, blocs, bus evacuation, shelter in
+place), and again, deliberately, when issue 14 was merged with issue 12's later changes (the
+localities column; a scaled population's strike deaths scaled with it), before issue 16's
+refactor of the tick into phases.
 
 ``tests/data/daraa_pin.toml`` is a frozen, self-contained copy of the fully resolved Daraa
 baseline (at fe01530, population scale 0.1) and ``daraa_pin_levers.toml`` the same with safe

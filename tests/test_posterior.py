@@ -155,7 +155,7 @@ def test_scenario_values_and_sweeps_win_over_drawn_values(setup):
 def test_calibrate_output_is_the_point_a_posterior_replaces():
     import tomllib
 
-    paths = list(load_posterior(SCENARIOS.parent / "calibration" / "posterior.parquet").paths)
+    paths = list(load_posterior(SCENARIOS.parent / "calibration" / "daraa2018" / "posterior.parquet").paths)
     with open(SCENARIOS / "calibrated.toml", "rb") as f:
         assert is_calibration_point(tomllib.load(f), paths)
     with open(SCENARIOS / "baseline.toml", "rb") as f:

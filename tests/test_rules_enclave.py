@@ -139,7 +139,8 @@ def test_declared_outcomes_read_the_tables_not_event_text():
     ts2 = pd.DataFrame({"day": np.arange(0, 3, 0.25), "civilian_deaths_cum": 0, "displaced_total": 0,
                         "returned_cum": 0, "evacuated_cum": 0, "collapses": 0, "towns_rebel": 1,
                         "regime_share_area": 0.0, "towns_reconciled": 0, "towns_captured": 0,
-                        "bombardment_intensity": 1.0, "strikes": 1, "corridors_open": 0})
+                        "bombardment_intensity": 1.0, "strikes": 1, "corridors_open": 0,
+                        "localities_settled": 0})
     ev = pd.concat([pd.DataFrame({"day": [0.9], "kind": ["talks_collapsed"], "actor": ["jc"],
                                   "target": ["mediator"], "detail": [""], "value": [1.0]}), ev])
     assert summarize(ts2, ev, blocs=("jc",))["blitz_max_town_deaths"] == 7.0  # the values' sum

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "and point (paired comparisons)")
     p.add_argument("--posterior", type=Path, default=None, metavar="PARQUET",
                    help="draw each run's calibrated parameters from this ABC posterior (e.g. "
-                        "calibration/posterior.parquet): bands then include parameter uncertainty; "
+                        "calibration/daraa2018/posterior.parquet): bands then include parameter uncertainty; "
                         "values the scenario file or a sweep sets win")
     p.add_argument("--generation", default="last", metavar="last|N",
                    help="(with --posterior) the ABC generation to draw from (default last)")

@@ -1,6 +1,6 @@
 """Posterior-predictive batches: each run draws one parameter set from the ABC posterior.
 
-``negsim batch ... --posterior calibration/posterior.parquet [--generation last|N]`` makes every
+``negsim batch ... --posterior calibration/daraa2018/posterior.parquet [--generation last|N]`` makes every
 run (scenario s, point p, replicate r) draw one particle of the chosen ABC generation with
 probability proportional to its weight, so the batch's bands carry the parameter uncertainty
 the calibration left, not only stochastic noise.
@@ -106,7 +106,7 @@ def load_posterior(path: str | Path, generation: str | int = "last") -> Posterio
     if not p.is_file():
         raise ScenarioError("posterior file not found", file=p, field="--posterior",
                             fix="give the posterior.parquet written by negsim calibrate, e.g. "
-                                "calibration/posterior.parquet")
+                                "calibration/daraa2018/posterior.parquet")
     try:
         df = pd.read_parquet(p)
     except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
