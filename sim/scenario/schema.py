@@ -125,7 +125,7 @@ class Axis(Group):
 class RegimeParams(Group):
     ground_capacity: float = param(1.6, 0.0, 10.0, unit="ratio", prior=(0.8, 3.0),
                                    desc="Offensive capacity relative to a town's defence (>1 advances).")
-    k_capture: float = param(0.15, 0.0, 10.0, unit="1/d", prior=(0.02, 0.6),
+    k_capture: float = param(0.286, 0.0, 10.0, unit="1/d", prior=(0.02, 0.6),
                              desc="Capture hazard per unit of excess ground pressure.")
     front_km: float = param(10.0, 1.0, 50.0, unit="km",
                             desc="A rebel town within this distance of a regime-held one is on the front.")
@@ -146,16 +146,16 @@ class RegimeParams(Group):
                                         desc="Air strikes, barrel bombs and missiles per day, baseline.")
     bombardment_scale: float = param(1.0, 0.0, 10.0, unit="ratio",
                                      desc="Scenario lever: multiplies bombardment_capacity (2 = doubled).")
-    escalation_factor: float = param(6.0, 1.0, 30.0, unit="ratio", prior=(1.5, 15.0),
+    escalation_factor: float = param(6.53, 1.0, 30.0, unit="ratio", prior=(1.5, 15.0),
                                      desc="Multiplier on bombardment after talks collapse (the blitz).")
-    talks_level: float = param(0.5, 0.0, 1.0, unit="ratio", prior=(0.05, 1.0),
+    talks_level: float = param(0.513, 0.0, 1.0, unit="ratio", prior=(0.05, 1.0),
                                desc="Bombardment level while comprehensive talks run (days of calm).")
     halt_level: float = param(0.02, 0.0, 1.0, unit="ratio",
                               desc="Bombardment level after rebels return to talks (strikes halted).")
-    ultimatum_factor: float = param(3.5, 1.0, 20.0, unit="ratio", prior=(1.0, 10.0),
+    ultimatum_factor: float = param(4.34, 1.0, 20.0, unit="ratio", prior=(1.0, 10.0),
                                     desc="Bombardment multiplier on towns offered local terms "
                                          "that have not settled (the ultimatum's coercion).")
-    priority_base: float = param(0.08, 0.0, 20.0, unit="weight", prior=(0.005, 0.5),
+    priority_base: float = param(0.079, 0.0, 20.0, unit="weight", prior=(0.005, 0.5),
                                  desc="Strike priority of a rebel town far from every open axis.")
     priority_front: float = param(2.0, 0.0, 20.0, unit="weight",
                                   desc="Strike priority of towns on the front (times the axis weight).")
@@ -178,14 +178,14 @@ class MediatorParams(Group):
                                desc="Safe passage to opposition territory elsewhere is offered.")
     guarantees: float = param(0.2, 0.0, 1.0, unit="ratio",
                               desc="Credibility of the mediator's guarantees (0 none, 1 full).")
-    offers_from_day: float = param(9.0, 0.0, 365.0, unit="d", prior=(5.0, 12.0),
+    offers_from_day: float = param(9.25, 0.0, 365.0, unit="d", prior=(5.0, 12.0),
                                    desc="Day the mediator starts offering towns local terms.")
     offer_reach: float = param(0.05, 0.0, 10.0, unit="weight", prior=(0.01, 0.7),
                                desc="Weight of the open axes at which a town receives the terms.")
-    open_share: float = param(0.15, 0.0, 1.0, unit="ratio", prior=(0.03, 0.8),
+    open_share: float = param(0.33, 0.0, 1.0, unit="ratio", prior=(0.03, 0.8),
                               desc="Share of negotiable rebel towns settled when comprehensive talks open.")
     round_hours: float = param(12.0, 1.0, 240.0, unit="h", desc="Time between offers in talks.")
-    deadline_days: float = param(4.0, 0.25, 60.0, unit="d", prior=(1.0, 10.0),
+    deadline_days: float = param(3.74, 0.25, 60.0, unit="d", prior=(1.0, 10.0),
                                  desc="Ultimatum: talks collapse if no deal this long after opening.")
     concede_prob: float = param(0.6, 0.0, 1.0, unit="probability",
                                 desc="Chance the mediator concedes one step after a collapse.")
@@ -212,7 +212,7 @@ class NegotiationParams(Group):
 
     deal_base: float = param(1.0, -10.0, 10.0, unit="utility",
                              desc="Value of a negotiated surrender before its terms.")
-    disarm_risk: float = param(10.0, 0.0, 20.0, unit="utility", prior=(2.0, 20.0),
+    disarm_risk: float = param(12.3, 0.0, 20.0, unit="utility", prior=(2.0, 20.0),
                                desc="Cost of disarming before the other side keeps its promises.")
     passage_value: float = param(1.5, 0.0, 20.0, unit="utility",
                                  desc="Value of safe passage (an outside option, mostly for hardliners).")
@@ -221,7 +221,7 @@ class NegotiationParams(Group):
     hope0: float = param(1.0, 0.0, 10.0, unit="utility",
                          desc="Initial hope of outside help (last year's ceasefire guarantors).")
     hope_decay: float = param(0.1, 0.0, 5.0, unit="1/d", desc="Decay rate of that hope.")
-    pain_per_strike: float = param(0.03, 0.0, 1.0, unit="utility/strike", prior=(0.003, 0.1),
+    pain_per_strike: float = param(0.0345, 0.0, 1.0, unit="utility/strike", prior=(0.003, 0.1),
                                    desc="Pain a faction feels per strike on its towns.")
     pain_per_death: float = param(0.02, 0.0, 1.0, unit="utility/person",
                                   desc="Pain per civilian killed in its towns.")
@@ -231,7 +231,7 @@ class NegotiationParams(Group):
     noise: float = param(0.5, 0.01, 10.0, unit="utility", desc="Logit noise of acceptance.")
     coalition_threshold: float = param(0.6, 0.0, 1.0, unit="ratio",
                                        desc="Strength-weighted share of factions needed to accept.")
-    resume_threshold: float = param(4.0, 0.0, 50.0, unit="utility", prior=(0.3, 12.0),
+    resume_threshold: float = param(5.24, 0.0, 50.0, unit="utility", prior=(0.3, 12.0),
                                     desc="Pain since a collapse that brings the joint command back.")
 
 
@@ -277,40 +277,40 @@ class ReconciliationParams(Group):
                           desc="Resistance from hardliners present in the town.")
     w_bloc: float = param(1.0, 0.0, 20.0, unit="weight", prior=(0.0, 3.0),
                           desc="Bloc discipline while comprehensive talks run (lowers local pressure).")
-    theta_mean: float = param(0.5, -5.0, 20.0, unit="weight", prior=(-0.5, 3.0),
+    theta_mean: float = param(0.642, -5.0, 20.0, unit="weight", prior=(-0.5, 3.0),
                               desc="Mean settlement threshold of a town committee.")
     theta_sd: float = param(0.4, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
-    rate: float = param(1.8, 0.0, 50.0, unit="1/d", prior=(0.2, 5.0),
+    rate: float = param(2.05, 0.0, 50.0, unit="1/d", prior=(0.2, 5.0),
                         desc="Settlement hazard per unit of pressure above threshold.")
 
 
 class FlightParams(Group):
     """Flight of civilians from threat (Davenport et al. 2003) with logit destination choice (Flee)."""
 
-    b0: float = param(0.0003, 0.0, 1.0, unit="1/d", prior=(0.0001, 0.003),
+    b0: float = param(0.000374, 0.0, 1.0, unit="1/d", prior=(0.0001, 0.003),
                       desc="Background flight hazard.")
-    b_strike: float = param(0.012, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
+    b_strike: float = param(0.00705, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
                             desc="Flight hazard per strike per day nearby (distance-weighted).")
-    b_front: float = param(0.09, 0.0, 5.0, unit="1/d", prior=(0.01, 0.3),
+    b_front: float = param(0.121, 0.0, 5.0, unit="1/d", prior=(0.01, 0.3),
                            desc="Flight hazard next to the front, decaying with distance.")
     front_scale_km: float = param(6.0, 0.1, 100.0, unit="km", desc="Decay length of front threat.")
-    b_offer: float = param(0.27, 0.0, 5.0, unit="1/d", prior=(0.0, 0.8),
+    b_offer: float = param(0.475, 0.0, 5.0, unit="1/d", prior=(0.0, 0.8),
                            desc="Flight hazard in a town holding the mediator's ultimatum, until it settles.")
-    kernel_km: float = param(1.5, 0.1, 100.0, unit="km", prior=(0.5, 8.0),
+    kernel_km: float = param(1.85, 0.1, 100.0, unit="km", prior=(0.5, 8.0),
                              desc="Decay length of strike threat.")
     speed_km_per_day: float = param(20.0, 1.0, 200.0, unit="km/d", desc="Travel speed of households.")
     c_dist: float = param(0.037, 0.0, 5.0, unit="1/km", desc="Disutility of distance to a destination.")
-    c_safe: float = param(0.5, 0.0, 20.0, unit="utility", prior=(0.0, 5.0),
+    c_safe: float = param(0.357, 0.0, 20.0, unit="utility", prior=(0.0, 5.0),
                           desc="Utility of a destination's safety.")
-    asc_border: float = param(1.9, -10.0, 10.0, unit="utility", prior=(-1.0, 5.0),
+    asc_border: float = param(1.31, -10.0, 10.0, unit="utility", prior=(-1.0, 5.0),
                               desc="Attraction of an international border (hope of crossing, aid).")
-    asc_frontier: float = param(4.0, -10.0, 10.0, unit="utility", prior=(-1.0, 7.0),
+    asc_frontier: float = param(3.17, -10.0, 10.0, unit="utility", prior=(-1.0, 7.0),
                                 desc="Attraction of a frontier (a ceasefire line: hope of aid).")
     asc_fields: float = param(-2.2, -10.0, 10.0, unit="utility",
                               desc="Attraction of fields and groves near home.")
     asc_town: float = param(-0.3, -10.0, 10.0, unit="utility",
                             desc="Attraction of a quieter rebel town nearby.")
-    asc_government: float = param(-1.0, -10.0, 10.0, unit="utility", prior=(-4.0, 2.0),
+    asc_government: float = param(-0.773, -10.0, 10.0, unit="utility", prior=(-4.0, 2.0),
                                   desc="Attraction of government-held areas (only when corridors "
                                        "are open).")
     host_max_km: float = param(15.0, 0.0, 100.0, unit="km",
@@ -325,7 +325,7 @@ class FlightParams(Group):
 
 
 class ReturnParams(Group):
-    rate: float = param(0.02, 0.0, 24.0, unit="1/d", prior=(0.005, 0.5),
+    rate: float = param(0.0427, 0.0, 24.0, unit="1/d", prior=(0.005, 0.5),
                         desc="Return hazard once home is settled and quiet.")
     quiet_days: float = param(2.0, 0.0, 60.0, unit="d",
                               desc="Days without strikes near home before people return.")
@@ -334,7 +334,7 @@ class ReturnParams(Group):
 
 
 class CasualtyParams(Group):
-    lethality: float = param(0.25, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.8),
+    lethality: float = param(0.34, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.8),
                              desc="Civilian deaths per strike on a fully occupied town.")
     shelter_half: float = param(2000.0, 1.0, 1e6, unit="persons",
                                 desc="People present at which a strike's lethality is half its full value.")
