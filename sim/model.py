@@ -26,7 +26,7 @@ import numpy as np
 from sim.agents import Civilians, Faction, Mediator, Regime, Town
 from sim.agents.civilians import Locations
 from sim.errors import ScenarioError
-from sim.rules import bombardment, casualties, evacuation, flight, returns, siege, territory
+from sim.rules import bombardment, casualties, clock, evacuation, flight, returns, siege, territory
 from sim.rules import pockets as pocket_rule
 from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, Terms, blocs_of
 from sim.rules.reconciliation import draw_thresholds
@@ -91,10 +91,18 @@ def load_case(scenario: Scenario) -> World:
     return world
 
 
+#: Tick of a thing that is not (or not yet) due: after any horizon.
+NEVER = np.iinfo(np.int64).max
+
+
 @dataclass
 class _Scheduled:
+    """An intervention on the model's clock: due at tick ``start`` (None: waiting for its
+    ``after`` event), undone at tick ``until`` (None: never)."""
+
     spec: Intervention
-    start: float | None
+    start: int | None
+    until: int | None
     towns: np.ndarray
     applied: bool = False
     undone: bool = False
@@ -112,8 +120,8 @@ class NegotiationModel(mesa.Model):
         w, tp = self.world, self.params.time
         self.dt_days = tp.tick_hours / 24.0
         self.n_ticks = int(round(tp.horizon_days / self.dt_days))
-        self.ticks_per_day = 24 // tp.tick_hours
-        self.tick = 0
+        self.ticks_per_day = clock.ticks_per_day(tp.tick_hours)
+        self._stepping = False  # inside step(): the clock reads the tick being simulated
         T = w.n_towns
 
         # Factions in a canonical order (strongest first, then by name): outputs must not
@@ -137,12 +145,12 @@ class NegotiationModel(mesa.Model):
         self.neighbours = (w.dist_km < self.params.world.neighbour_km) & ~np.eye(T, dtype=bool)
         rp = self.params.reconciliation
         self.theta = draw_thresholds(T, rp.theta_mean, rp.theta_sd, self.rng)
-        self.local_deal_day = np.full(T, np.inf)
+        self.local_deal_tick = np.full(T, NEVER, dtype=np.int64)  # when a town's local talks sign
         self.offered = np.zeros(T, dtype=bool)  # towns holding the mediator's local terms
-        self.last_progress_day = 0.0  # last day a town changed hands (the offensive's progress)
+        self.last_progress_tick = 0  # last tick a town changed hands (the offensive's progress)
         self.intensity = np.zeros(T)
         self.strikes = np.zeros(T, dtype=np.int64)
-        self.last_strike_day = np.full(T, -np.inf)
+        self.last_strike_tick = np.full(T, -np.inf)  # tick of each town's last strike
         self.strikes_cum = np.zeros(T, dtype=np.int64)
         self.deaths_town = np.zeros(T, dtype=np.int64)
         self.area_handed_over = 0.0
@@ -182,7 +190,9 @@ class NegotiationModel(mesa.Model):
         self.ceasefire_windows = np.zeros(T, dtype=np.int64)  # open ceasefire windows per town
         self.buses = evacuation.Buses()  # those leaving under safe passage, waiting for seats
         targets = resolve_targets(self.params, self.world)
-        self.schedule_iv = [_Scheduled(iv, iv.day, idx)
+        self.schedule_iv = [_Scheduled(iv, None if iv.day is None else self.due(iv.day),
+                                       None if iv.until_day is None else self.due(iv.until_day),
+                                       idx)
                             for iv, idx in zip(self.params.interventions, targets, strict=True)]
         self._iv_order: list[_Scheduled] = []  # interventions in the order they took effect
         self._iv_base: dict[str, Any] = {}     # parameter -> its value before any intervention
@@ -201,7 +211,7 @@ class NegotiationModel(mesa.Model):
         self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
 
         self.present = self.civilians.counts_by_loc()[:T]
-        self._update_front(0.0)
+        self._update_front()
         #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
         self.region_columns = {f"regime_share_{territory.slug(g)}": np.array(
             [gv == g for gv in w.governorate]) for g in dict.fromkeys(w.governorate)}
@@ -213,10 +223,41 @@ class NegotiationModel(mesa.Model):
             model_reporters={c: (lambda m, c=c: m.rows[-1][c]) for c in self.timeseries_columns})
         self._record()
 
-    # --- helpers used by agents -----------------------------------------------------------
+    # --- the clock (integer ticks: sim/rules/clock.py) ------------------------------------
+    @property
+    def tick(self) -> int:
+        """The clock, Mesa's step counter: between steps, the ticks done (the time of the last
+        record); during a step, the tick being simulated (Mesa counts a step as it starts)."""
+        return self.steps - 1 if self._stepping else self.steps
+
     @property
     def day(self) -> float:
-        return self.tick * self.dt_days
+        """The clock in days (the start of the current tick; for records and events)."""
+        return clock.tick_day(self.tick, self.params.time.tick_hours)
+
+    def due(self, day: float) -> int:
+        """The first tick starting at or after ``day`` (a date in days)."""
+        return clock.due_tick(day, self.params.time.tick_hours)
+
+    def ticks(self, days: float) -> int:
+        """Whole ticks covering a span of ``days``."""
+        return clock.days_to_ticks(days, self.params.time.tick_hours)
+
+    def ticks_h(self, hours: float) -> int:
+        """Whole ticks covering a span of ``hours``."""
+        return clock.delay_ticks(hours, self.params.time.tick_hours)
+
+    @property
+    def local_deal_day(self) -> np.ndarray:
+        """Day each town's local talks sign (inf: none under way)."""
+        return np.where(self.local_deal_tick == NEVER, np.inf, self.local_deal_tick * self.dt_days)
+
+    @property
+    def last_strike_day(self) -> np.ndarray:
+        """Day of each town's last strike (-inf: never struck)."""
+        return self.last_strike_tick * self.dt_days
+
+    # --- helpers used by agents -----------------------------------------------------------
 
     def log(self, kind: str, actor: str, target: str, detail: str = "",
             value: float = math.nan) -> None:
@@ -259,7 +300,7 @@ class NegotiationModel(mesa.Model):
                                     f"{Control(old).name} -> {Control(new).name}")
         self.control[i] = new
         if new >= Control.RECONCILED:
-            self.last_progress_day = self.day
+            self.last_progress_tick = self.tick
         tid = self.world.town_id[i]
         self.log(kind, actor, tid, detail)
         if new == Control.RECONCILED:
@@ -277,14 +318,15 @@ class NegotiationModel(mesa.Model):
         self.triggered.add(name)
         for s in self.schedule_iv:
             if s.spec.after == name and s.start is None:
-                s.start = self.day + s.spec.delay_hours / 24.0
+                s.start = self.tick + self.ticks_h(s.spec.delay_hours)
 
     # --- the tick -------------------------------------------------------------------------
-    def _apply_interventions(self, day: float) -> None:
+    def _apply_interventions(self) -> None:
         changed = False
+        now = self.tick
         for s in self.schedule_iv:
             spec = s.spec
-            if not s.applied and s.start is not None and day + 1e-9 >= s.start:
+            if not s.applied and s.start is not None and now >= s.start:
                 changes = intervention_changes(spec)
                 for path, value in changes.items():
                     self._iv_base.setdefault(path, get_param(self.params, path))
@@ -300,8 +342,7 @@ class NegotiationModel(mesa.Model):
                     for i in s.towns:
                         if territory.rebel_side(self.control)[i]:
                             self.mediator.settle_town(int(i), "imposed")
-            if (s.applied and not s.undone and spec.until_day is not None
-                    and day + 1e-9 >= spec.until_day):
+            if s.applied and not s.undone and s.until is not None and now >= s.until:
                 s.undone = changed = True
                 for path in s.old:
                     set_param(self.params, path, self._value_in_force(path))
@@ -362,33 +403,35 @@ class NegotiationModel(mesa.Model):
                      float(n))
         self.n_pockets = n
 
-    def _update_front(self, day: float) -> None:
+    def _update_front(self) -> None:
         p = self.params.regime
         self._update_pockets()
         self.d_regime = territory.distance_to_regime(self.control, self.world.dist_km)
         self.on_front = territory.rebel_side(self.control) & (self.d_regime <= p.front_km)
-        self.axis_w = self.regime.axis(day)
+        self.axis_w = self.regime.axis()
         self.front_w = self.on_front * self.axis_w
 
     def step(self) -> None:
+        self._stepping = True  # Mesa has counted this step: self.tick is the one simulated
         if self.tick >= self.n_ticks:
+            self._stepping = False
             self.running = False
             return
         day = self.day
         T = self.world.n_towns
         civ = self.civilians
         self.buses.new_tick(self.params.mediator.bus_capacity_per_day, self.dt_days)
-        self._apply_interventions(day)
-        self._update_front(day)
+        self._apply_interventions()
+        self._update_front()
         self.regime.plan(day)
-        self._update_front(day)
+        self._update_front()
         self.mediator.make_offers(day)
         self.mediator.negotiate(day)
 
         # bombardment and its deaths
         self.strikes = self.regime.bombard(day)
         self.strikes_cum += self.strikes
-        self.last_strike_day[self.strikes > 0] = day
+        self.last_strike_tick[self.strikes > 0] = self.tick
         cp = self.params.casualties
         # a population scaled down (world.population_scale) is a sample of the whole: a strike
         # kills that share of the persons it would kill at full scale
@@ -423,7 +466,7 @@ class NegotiationModel(mesa.Model):
 
         # ground war and local deals
         self.regime.advance(day)
-        self._update_front(day)
+        self._update_front()
         self.mediator.broker_local_deals(day)
         self.mediator.run_buses(day)
 
@@ -445,7 +488,7 @@ class NegotiationModel(mesa.Model):
             if talks.state == NegState.ESCALATION and wsum[b] > 0:
                 talks.pain_since_collapse += inc[b] / wsum[b]
 
-        self.tick += 1
+        self._stepping = False  # the tick is done: the clock reads its end
         self._record()
         if self.tick >= self.n_ticks:
             self.running = False
@@ -465,8 +508,8 @@ class NegotiationModel(mesa.Model):
                                            fp.b_strike, b_front, fp.front_scale_km, fp.b_offer,
                                            self.dt_days)
         p_flee = np.where(territory.rebel_side(self.control), p_flee, 0.0)
-        quiet = returns.quiet_towns(self.last_strike_day, w.dist_km, day, rp.quiet_days,
-                                    rp.quiet_radius_km)
+        quiet = returns.quiet_towns(self.last_strike_tick, w.dist_km, self.tick,
+                                    self.ticks(rp.quiet_days), rp.quiet_radius_km)
         p_ret = returns.return_probability(self.settled_mask(), quiet, rp.rate, self.dt_days)
 
         same_pocket = (self.pocket[:, None] == self.pocket[None, :]) if self.params.world.pockets \

@@ -38,15 +38,16 @@ class Mediator(mesa.Agent):
         if t.state == NegState.NO_TALKS:
             share = max(m.bloc_settled_share(b), m.settled_share())  # its towns', or the area's
             if negotiation.should_open(share, pm.open_share, pm.enabled) \
-                    and day >= pm.offers_from_day and m.rebel_negotiable_towns(b).size:
-                t.open(day, pm.deadline_days)
+                    and m.tick >= m.due(pm.offers_from_day) and m.rebel_negotiable_towns(b).size:
+                t.open(m.tick, m.ticks(pm.deadline_days))
                 m.log("talks_opened", "mediator", name, "comprehensive talks")
+                # the nominal deadline (the talks collapse at the first tick starting after it)
                 m.log("ultimatum", "mediator", name,
-                      f"deadline day {t.deadline_day:.2f}; {t.terms.describe()}")
+                      f"deadline day {day + pm.deadline_days:.2f}; {t.terms.describe()}")
             return
         if t.state in (NegState.TALKS, NegState.REJECTED, NegState.ESCALATION, NegState.RESUMED) \
                 and not m.rebel_negotiable_towns(b).size:
-            t.end(day)
+            t.end(m.tick)
             m.log("talks_ended", "mediator", name,
                   "no town left to negotiate for: all settled locally or taken")
             return
@@ -56,9 +57,10 @@ class Mediator(mesa.Agent):
                 conceded = None
                 if m.rng.random() < pm.concede_prob:
                     conceded = t.terms.concede(pm.concession, pm.guarantee_step)
-                t.resume(day, pm.deadline_days, conceded)
+                since = m.tick - t.last_collapse_at if t.last_collapse_at else 0
+                t.resume(m.tick, m.ticks(pm.deadline_days), conceded)
                 m.log("talks_resumed", name, "mediator",
-                      f"after {day - (t.last_collapse_day or day):.2f} days of escalation"
+                      f"after {since * m.dt_days:.2f} days of escalation"
                       + (f"; mediator concedes: {t.terms.describe()}" if conceded else ""))
                 m.log("strikes_halted", "regime", name, "halt while talks resume")
                 m.trigger("first_resumption")
@@ -68,21 +70,21 @@ class Mediator(mesa.Agent):
             return
         if t.state in (NegState.DEAL, *negotiation.FINAL):
             return
-        if t.offer_due(day):
-            t.make_offer(day)
+        if t.offer_due(m.tick):
+            t.make_offer(m.tick)
             m.log("offer_made", "mediator", name, t.terms.describe())
             accepted = self._bloc_answers(b, t.terms, day)
-            t.answer(accepted, day, pm.round_hours)
+            t.answer(accepted, m.tick, m.ticks_h(pm.round_hours))
             if accepted:
                 m.log("deal_signed", name, "mediator", f"comprehensive: {t.terms.describe()}",
                       float(len(m.rebel_negotiable_towns(b))))
                 m.trigger("deal")
-                t.start_handover(day, pm.handover_days)
+                t.start_handover(m.tick, m.ticks(pm.handover_days))
                 self._hand_over(b, day)
                 return
             m.log("offer_rejected", name, "mediator", t.terms.describe())
-        if t.deadline_passed(day):
-            t.collapse(day)
+        if t.deadline_passed(m.tick):
+            t.collapse(m.tick)
             m.log("talks_collapsed", name, "mediator",
                   f"collapse #{t.collapses}: {t.terms.describe()} rejected", float(t.collapses))
             m.trigger("first_collapse")
@@ -103,15 +105,15 @@ class Mediator(mesa.Agent):
         m = self.model
         t = m.talks_by_bloc[b]
         todo = m.rebel_negotiable_towns(b)
-        end = t.handover_end_day if t.handover_end_day is not None else day
-        ticks_left = max(1, int(np.ceil((end - day) / m.dt_days - 1e-9)))
+        end = t.handover_end_at if t.handover_end_at is not None else m.tick
+        ticks_left = max(1, int(end - m.tick))
         k = int(np.ceil(len(todo) / ticks_left)) if len(todo) else 0
         if k:
             order = todo[np.argsort(m.d_regime[todo], kind="stable")]
             for i in order[:k]:
                 self.settle_town(int(i), "comprehensive")
         if not len(m.rebel_negotiable_towns(b)):
-            t.complete(day)
+            t.complete(m.tick)
             m.log("deal_implemented", "mediator", m.bloc_names[b], "handover complete")
 
     # --- local deals ----------------------------------------------------------------------
@@ -122,7 +124,7 @@ class Mediator(mesa.Agent):
         if not (pm.enabled and pm.local_deals) or self._all_settled():
             return
         eligible = (m.control == Control.REBEL) & m.negotiable & m.committee & self._open_blocs()
-        new = offers.new_offers(day, pm.offers_from_day, eligible, m.offered, m.axis_w,
+        new = offers.new_offers(m.tick, m.due(pm.offers_from_day), eligible, m.offered, m.axis_w,
                                 pm.offer_reach)
         for i in np.flatnonzero(new):
             m.offered[i] = True
@@ -135,7 +137,7 @@ class Mediator(mesa.Agent):
             return
         open_blocs = self._open_blocs()
         # committees whose talks are done sign their deals (not those under a bloc's deal)
-        done = np.flatnonzero((m.control == Control.NEGOTIATING) & (m.local_deal_day <= day + 1e-9)
+        done = np.flatnonzero((m.control == Control.NEGOTIATING) & (m.local_deal_tick <= m.tick)
                               & open_blocs)
         for i in done:
             self.settle_town(int(i), "local")
@@ -159,7 +161,7 @@ class Mediator(mesa.Agent):
         for i in start:
             m.set_control(int(i), Control.NEGOTIATING, "talks_opened", "mediator",
                           "local reconciliation talks")
-            m.local_deal_day[i] = day + pm.local_talks_hours / 24.0
+            m.local_deal_tick[i] = m.tick + m.ticks_h(pm.local_talks_hours)
 
     def _all_settled(self) -> bool:
         """Every bloc has signed its comprehensive deal (no local deal is left to broker)."""

@@ -29,8 +29,10 @@ class Regime(mesa.Agent):
     def __init__(self, model: NegotiationModel) -> None:
         super().__init__(model)
         self._axis_cache: dict[tuple[float, float], np.ndarray] = {}
-        #: axes opened by the continuing offensive: (focus town index, day opened)
-        self.auto_axes: list[tuple[int, float]] = []
+        #: axes opened by the continuing offensive: (focus town index, tick opened)
+        self.auto_axes: list[tuple[int, int]] = []
+        #: the tick each dated axis of the plan opens (converted once, at build)
+        self.axis_from = [model.due(a.from_day) for a in model.params.regime.axes]
 
     def _axis_km(self, lat: float, lon: float) -> np.ndarray:
         """Town distances to an axis' focus, computed once per focus (not every tick)."""
@@ -40,18 +42,19 @@ class Regime(mesa.Agent):
             self._axis_cache[key] = haversine_km(w.lat, w.lon, np.float64(lat), np.float64(lon))
         return self._axis_cache[key]
 
-    def open_axes(self, day: float) -> list[tuple[np.ndarray, float, float]]:
-        """The open axes as (town distances to the focus, radius km, weight)."""
+    def open_axes(self) -> list[tuple[np.ndarray, float, float]]:
+        """The axes open now as (town distances to the focus, radius km, weight)."""
         p = self.model.params.regime
+        now = self.model.tick
         out = [(self._axis_km(a.lat, a.lon), a.radius_km, a.weight)
-               for a in p.axes if day + 1e-9 >= a.from_day]
+               for a, start in zip(p.axes, self.axis_from, strict=True) if now >= start]
         out += [(self.model.world.dist_km[i], p.auto_axis_radius_km, p.auto_axis_weight)
                 for i, _ in self.auto_axes]
         return out
 
-    def axis(self, day: float) -> np.ndarray:
+    def axis(self) -> np.ndarray:
         """Weight of the open axes at each town."""
-        axes = self.open_axes(day)
+        axes = self.open_axes()
         return offensive.axis_weight([a[0] for a in axes], [a[1] for a in axes],
                                      [a[2] for a in axes], self.model.world.n_towns)
 
@@ -67,17 +70,17 @@ class Regime(mesa.Agent):
         if held is True:
             return
         rebel = rebel & ~held
-        last_plan = max((a.from_day for a in p.axes), default=0.0)
-        progress = max(m.last_progress_day, self.auto_axes[-1][1] if self.auto_axes else -np.inf)
-        if not offensive.continuation_due(day, last_plan, bool(self.open_axes(day)), progress,
-                                          p.next_axis_days):
+        last_plan = max(self.axis_from, default=0)
+        progress = max(m.last_progress_tick, self.auto_axes[-1][1] if self.auto_axes else -1)
+        if not offensive.continuation_due(m.tick, last_plan, bool(self.open_axes()), progress,
+                                          m.ticks(p.next_axis_days)):
             return
         focus = np.zeros(len(rebel), dtype=bool)
         focus[[j for j, _ in self.auto_axes]] = True
         i = offensive.next_axis_town(rebel & ~focus, m.on_front, m.present, m.world.dist_km,
                                      p.auto_axis_radius_km)
         if i is not None:
-            self.auto_axes.append((i, day))
+            self.auto_axes.append((i, m.tick))
             m.log("axis_opened", "regime", m.world.town_id[i], "the offensive moves on")
 
     def held_by_talks(self) -> np.ndarray | bool:

@@ -23,6 +23,9 @@ def new_offers(day: float, offers_from_day: float, eligible: np.ndarray, offered
                axis_w: np.ndarray, offer_reach: float) -> np.ndarray:
     """Towns that receive the mediator's terms this tick (a boolean mask).
 
+    ``day`` and ``offers_from_day`` are on one clock (the model passes integer ticks,
+    :mod:`sim.rules.clock`).
+
     ``eligible``: rebel-held towns with a committee whose faction negotiates.
     """
     if day < offers_from_day:
