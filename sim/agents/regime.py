@@ -58,30 +58,29 @@ class Regime(mesa.Agent):
         return offensive.axis_weight([a[0] for a in axes], [a[1] for a in axes],
                                      [a[2] for a in axes], self.model.world.n_towns)
 
-    def plan(self, day: float) -> None:
-        """The offensive goes on: open the next axis when the open ones have stalled."""
+    def plan(self) -> int | None:
+        """The offensive goes on: the focus town of the next axis when the open ones have
+        stalled (the model opens it), else None."""
         m = self.model
+        st = m.state
         p = m.params.regime
         if not p.continue_offensive or p.ground_capacity <= 0:
-            return
-        rebel = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
-                                                     m.ceasefire_windows)
+            return None
+        rebel = ceasefire.targetable_under_ceasefire(territory.rebel_side(st.control),
+                                                     st.ceasefire_windows)
         held = self.held_by_talks()
         if held is True:
-            return
+            return None
         rebel = rebel & ~held
         last_plan = max(self.axis_from, default=0)
         progress = max(m.last_progress_tick, self.auto_axes[-1][1] if self.auto_axes else -1)
         if not offensive.continuation_due(m.tick, last_plan, bool(self.open_axes()), progress,
                                           m.ticks(p.next_axis_days)):
-            return
+            return None
         focus = np.zeros(len(rebel), dtype=bool)
         focus[[j for j, _ in self.auto_axes]] = True
-        i = offensive.next_axis_town(rebel & ~focus, m.on_front, m.present, m.world.dist_km,
-                                     p.auto_axis_radius_km)
-        if i is not None:
-            self.auto_axes.append((i, m.tick))
-            m.log("axis_opened", "regime", m.world.town_id[i], "the offensive moves on")
+        return offensive.next_axis_town(rebel & ~focus, st.on_front, st.present, m.world.dist_km,
+                                        p.auto_axis_radius_km)
 
     def held_by_talks(self) -> np.ndarray | bool:
         """Towns where the continuing offensive holds because comprehensive talks are at the
@@ -94,43 +93,40 @@ class Regime(mesa.Agent):
             return np.zeros(m.world.n_towns, dtype=bool)
         if not m.params.world.pockets:
             return True
-        rebel = territory.rebel_side(m.control)
-        mine = rebel & np.isin(m.town_bloc, at_table)
-        return np.isin(m.pocket, np.unique(m.pocket[mine])) & rebel
+        pocket = m.state.pocket
+        rebel = territory.rebel_side(m.state.control)
+        mine = rebel & np.isin(m.traits.bloc, at_table)
+        return np.isin(pocket, np.unique(pocket[mine])) & rebel
 
-    def bombard(self, day: float) -> np.ndarray:
-        """Set the model's strike intensity per town and draw this tick's strikes."""
+    def bombard(self) -> tuple[np.ndarray, np.ndarray]:
+        """This tick's strike intensity per town (strikes a day) and the strikes drawn."""
         m = self.model
+        st = m.state
         p = m.params.regime
-        targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
-                                                          m.ceasefire_windows)
-        level = escalation.town_levels_by_bloc(m.bloc_states(), m.town_bloc,
-                                               m.offered & ~m.settled_mask(),
-                                               m.control == Control.NEGOTIATING,
+        targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(st.control),
+                                                          st.ceasefire_windows)
+        level = escalation.town_levels_by_bloc(m.bloc_states(), m.traits.bloc,
+                                               st.offered & ~m.settled_mask(),
+                                               st.control == Control.NEGOTIATING,
                                                p.escalation_factor, p.talks_level, p.halt_level,
                                                p.ultimatum_factor)
-        prio = bombardment.strike_priority(m.on_front.astype(float), m.strategic_mask,
-                                           m.axis_w, p.priority_base, p.priority_front,
+        prio = bombardment.strike_priority(st.on_front.astype(float), m.traits.strategic,
+                                           st.axis_w, p.priority_base, p.priority_front,
                                            p.priority_strategic, p.priority_axis)
         capacity = p.bombardment_capacity * p.bombardment_scale * siege.pause_factor(p.pause_hours)
-        m.intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
-        strikes = bombardment.draw_strikes(m.intensity, m.dt_days, m.rng)
-        for i in np.flatnonzero(strikes):
-            m.log("strike", "regime", m.world.town_id[i], f"{int(strikes[i])} strikes",
-                  float(strikes[i]))
-        return strikes
+        intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
+        return intensity, bombardment.draw_strikes(intensity, m.dt_days, m.rng)
 
-    def advance(self, day: float) -> list[int]:
-        """Ground assault: rebel towns on the front may fall. Returns captured town indices."""
+    def advance(self) -> list[int]:
+        """Ground assault: rebel towns on the front may fall. Returns the towns that fall (the
+        model captures them, in this order)."""
         m = self.model
+        st = m.state
         p = m.params.regime
-        cand = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control) & m.on_front,
-                                                    m.ceasefire_windows)
+        cand = ceasefire.targetable_under_ceasefire(territory.rebel_side(st.control) & st.on_front,
+                                                    st.ceasefire_windows)
         if not cand.any():
             return []
-        prob = territory.capture_probability(cand.astype(float), m.axis_w, m.defence,
+        prob = territory.capture_probability(cand.astype(float), st.axis_w, m.traits.defence,
                                              p.ground_capacity, p.k_capture, m.dt_days)
-        fall = np.flatnonzero(m.rng.random(len(prob)) < prob)
-        for i in fall:
-            m.set_control(int(i), Control.REGIME, "town_captured", "regime", "by force")
-        return [int(i) for i in fall]
+        return [int(i) for i in np.flatnonzero(m.rng.random(len(prob)) < prob)]

@@ -15,6 +15,13 @@ balance, Slantchev 2003). The joint command accepts when factions holding at lea
 ``negotiation.coalition_threshold`` of the negotiating strength accept; a faction of kind
 ``refuses_talks`` never accepts.
 
+**Pain** (:func:`pain_increment`, :func:`accumulate_pain`): each tick a faction's pain fades
+at ``negotiation.pain_decay`` and grows by ``pain_per_strike`` per strike on its towns,
+``pain_per_death`` per civilian killed there and ``pain_per_displaced`` per thousand newly
+displaced (deaths and displaced at full scale: a run at ``world.population_scale`` s counts
+them / s). A bloc's talks feel the strength-weighted mean of its factions' increments
+(:func:`bloc_pain`).
+
 Parameters: ``negotiation.*``. Calibrated by: talks collapsing over the one-go demand
 (article lines 4, 12) and the return to talks after the blitz (lines 6-9).
 """
@@ -51,3 +58,35 @@ def coalition_accepts(accepts: np.ndarray, weights: np.ndarray, threshold: float
     if total <= 0:
         return False
     return float(weights[accepts].sum()) / total >= threshold
+
+
+#: ``negotiation.pain_per_displaced`` is per this many persons displaced.
+DISPLACED_PER_UNIT = 1000.0
+
+
+def pain_increment(strikes: float, deaths: float, new_displaced: float, population_scale: float,
+                   per_strike: float, per_death: float, per_displaced: float) -> float:
+    """One tick's pain for a faction from the strikes on its towns, its civilians killed and
+    newly displaced (persons of a run at ``population_scale``, counted at full scale)."""
+    deaths, new_displaced = deaths / population_scale, new_displaced / population_scale
+    return (per_strike * strikes + per_death * deaths
+            + per_displaced * new_displaced / DISPLACED_PER_UNIT)
+
+
+def accumulate_pain(pain: float, increment: float, pain_decay: float, dt_days: float) -> float:
+    """Pain after one tick: the old pain fading at ``pain_decay`` (per day) plus the increment."""
+    return pain * math.exp(-pain_decay * dt_days) + increment
+
+
+def bloc_pain(increments: list[float], strengths: list[float], blocs: list[int],
+              n_blocs: int) -> list[float | None]:
+    """Each bloc's pain this tick: the strength-weighted mean of its factions' increments
+    (factions in the order given; ``blocs[k]`` is faction k's bloc, -1 for none); None for a
+    bloc with no strength."""
+    inc = [0.0] * n_blocs
+    wsum = [0.0] * n_blocs
+    for d, w, b in zip(increments, strengths, blocs, strict=True):
+        if b >= 0:
+            inc[b] += d * w
+            wsum[b] += w
+    return [inc[b] / wsum[b] if wsum[b] > 0 else None for b in range(n_blocs)]

@@ -197,6 +197,14 @@ class Talks:
         self.go(NegState.ENDED, now)
 
 
+def merge_terms(base: Terms, current: Terms) -> Terms:
+    """The terms on the table once an intervention changes the mediator's base terms: the
+    better of the two for the rebels on each point (more phases, safe passage if either grants
+    it, the higher guarantees), so an intervention never takes back a concession already won."""
+    return Terms(max(base.phases, current.phases), base.safe_passage or current.safe_passage,
+                 max(base.guarantees, current.guarantees))
+
+
 def should_open(settled_share: float, open_share: float, enabled: bool) -> bool:
     """The mediator opens comprehensive talks once enough towns have settled."""
     return enabled and settled_share >= open_share

@@ -31,3 +31,9 @@ def new_offers(day: float, offers_from_day: float, eligible: np.ndarray, offered
     if day < offers_from_day:
         return np.zeros(eligible.shape, dtype=bool)
     return eligible & ~offered & (axis_w >= offer_reach)
+
+
+def under_ultimatum(offered: np.ndarray, rebel: np.ndarray) -> np.ndarray:
+    """1.0 where a town holds the mediator's terms and is still rebel-held (the ultimatum that
+    drives flight, :mod:`sim.rules.flight`), else 0.0."""
+    return (offered & rebel).astype(np.float64)

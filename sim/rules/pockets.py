@@ -57,3 +57,9 @@ def pocket_labels(rebel: np.ndarray, regime_side: np.ndarray, dist_km: np.ndarra
 def count(labels: np.ndarray) -> int:
     """Number of pockets."""
     return int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+
+
+def same_pocket(labels: np.ndarray, enabled: bool) -> np.ndarray | None:
+    """Towns x towns: whether two towns lie in the same pocket (None without pockets: any town
+    may host any other's displaced)."""
+    return (labels[:, None] == labels[None, :]) if enabled else None

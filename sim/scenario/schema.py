@@ -202,6 +202,9 @@ class MediatorParams(Group):
                                              desc="Share of a hardline town's people bused out under safe passage.")
     evacuation_share: float = param(0.01, 0.0, 1.0, unit="ratio",
                                     desc="Share of other towns' people bused out under safe passage.")
+    hardline_majority: float = param(0.5, 0.0, 1.0, unit="ratio",
+                                     desc="Hardliner share from which a town counts as hardline "
+                                          "(its evacuation share under safe passage).")
     bus_capacity_per_day: float = param(1e7, 0.0, 1e7, unit="persons/d",
                                         desc="Persons the buses carry out per day under safe "
                                              "passage (the default, 10 million, is no limit).")
