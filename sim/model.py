@@ -218,8 +218,6 @@ class NegotiationModel(mesa.Model):
         self.rows: list[dict[str, Any]] = []
         self.town_days: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                    np.ndarray]] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={c: (lambda m, c=c: m.rows[-1][c]) for c in self.timeseries_columns})
         self.record()
 
     # --- the clock (integer ticks: sim/rules/clock.py) ------------------------------------
@@ -687,7 +685,6 @@ class NegotiationModel(mesa.Model):
         for col, mask in self.region_columns.items():
             row[col] = territory.regime_share_area(ctl[mask], self.world.area_km2[mask])
         self.rows.append(row)
-        self.datacollector.collect(self)
         if self.tick % self.ticks_per_day == 0:
             self.town_days.append((self.day, ctl.copy(), self.state.present.copy(), at_home_by,
                                    civ.away_by_home(), self.state.deaths.copy()))
