@@ -60,7 +60,9 @@ class Faction(mesa.Agent):
         p = self.model.params.negotiation
         v_deal = acceptance.deal_value(terms.phases, terms.safe_passage, terms.guarantees,
                                        self.spec.hardliner_share, p.deal_base, p.passage_value,
-                                       p.disarm_risk)
+                                       p.disarm_risk,
+                                       acceptance.disarm_stake(self.spec.heavy_weapons,
+                                                               p.weapons_risk))
         v_fight = acceptance.fight_value(self.held_share(), self.spec.resolve, day, self.pain,
                                          p.hold_value, p.hope0, p.hope_decay)
         return acceptance.accept_probability(v_deal, v_fight, p.noise)

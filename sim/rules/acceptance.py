@@ -2,12 +2,17 @@
 
 For faction f facing terms (phases k, safe passage s in {0,1}, guarantees g)::
 
-    V_deal  = deal_base + passage_value * hardliner_share_f * s - disarm_risk * (1 - g) / k
+    V_deal  = deal_base + passage_value * hardliner_share_f * s
+              - disarm_risk * (1 + weapons_risk * W_f) * (1 - g) / k
     V_fight = hold_value * p_hold_f * resolve_f + hope0 * exp(-hope_decay * day) - pain_f
     P(accept) = logistic((V_deal - V_fight) / noise)
 
 Disarming at once with no credible guarantee is Fearon's (1995) commitment problem: phasing
-spreads the risk (the 1/k term) and guarantees reduce it. Safe passage is an outside option,
+spreads the risk (the 1/k term) and guarantees reduce it. The more heavy weapons ``W_f`` a
+faction must hand over (``FactionSpec.heavy_weapons``), the more it stakes on the other side's
+promises: each piece raises its disarmament cost by ``negotiation.weapons_risk``
+(:func:`disarm_stake`; 0, the default, leaves the arsenal out of the talks: a lever for
+scenarios, not calibrated). Safe passage is an outside option,
 worth most to hardliners. ``pain_f`` is the coercion of Schelling (1966): strikes on the
 faction's towns, its civilians' deaths and displacement (accumulated, fading at
 ``negotiation.pain_decay``). ``p_hold_f`` is the share of its towns still held (the military
@@ -33,11 +38,19 @@ import math
 import numpy as np
 
 
+def disarm_stake(heavy_weapons: float, weapons_risk: float) -> float:
+    """How much a faction's arsenal multiplies its cost of disarming: ``1 + weapons_risk *
+    heavy_weapons`` (1 with no weapons or ``weapons_risk`` 0)."""
+    return 1.0 + weapons_risk * heavy_weapons
+
+
 def deal_value(phases: int, safe_passage: bool, guarantees: float, hardliner_share: float,
-               deal_base: float, passage_value: float, disarm_risk: float) -> float:
-    """Value of accepting the terms for a faction (utility)."""
+               deal_base: float, passage_value: float, disarm_risk: float,
+               stake: float = 1.0) -> float:
+    """Value of accepting the terms for a faction (utility); ``stake`` from
+    :func:`disarm_stake`."""
     return (deal_base + passage_value * hardliner_share * float(safe_passage)
-            - disarm_risk * (1.0 - guarantees) / max(phases, 1))
+            - disarm_risk * stake * (1.0 - guarantees) / max(phases, 1))
 
 
 def fight_value(p_hold: float, resolve: float, day: float, pain: float, hold_value: float,

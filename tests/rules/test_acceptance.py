@@ -20,6 +20,7 @@ from sim.rules.acceptance import (
     bloc_pain,
     coalition_accepts,
     deal_value,
+    disarm_stake,
     fight_value,
     pain_increment,
 )
@@ -205,3 +206,24 @@ def test_a_blocs_pain_is_the_strength_weighted_mean_of_its_factions(incs, streng
 def test_a_blocs_pain_lies_between_its_factions_pains():
     got = bloc_pain([0.5, 2.0, 7.0], [10.0, 3.0, 1.0], [0, 0, 0], 1)[0]
     assert got is not None and 0.5 <= got <= 7.0
+
+
+# --- the arsenal as a lever of the talks (FactionSpec.heavy_weapons, negotiation.weapons_risk) ----
+@pytest.mark.parametrize(("weapons", "risk", "stake"), [
+    (0, 0.0, 1.0), (200, 0.0, 1.0),      # weapons_risk 0 (the default): the arsenal does not weigh
+    (0, 0.01, 1.0), (100, 0.01, 2.0), (200, 0.005, 2.0), (30, 0.1, 4.0)])
+def test_disarm_stake_matches_hand_values(weapons, risk, stake):
+    assert disarm_stake(weapons, risk) == pytest.approx(stake)
+
+
+def test_a_stake_of_one_leaves_the_deal_value_exactly_as_without_it():
+    for args in [(1, False, 0.2, 0.3, 1.0, 2.0, 4.0), (3, True, 0.5, 0.9, -1.0, 1.5, 12.3)]:
+        assert deal_value(*args, disarm_stake(200, 0.0)) == deal_value(*args)
+
+
+def test_more_heavy_weapons_lower_the_deal_value_unless_fully_guaranteed():
+    vals = [deal_value(1, False, 0.2, 0.3, 1.0, 2.0, 4.0, disarm_stake(w, 0.01))
+            for w in (0, 10, 100, 1000)]
+    assert all(a > b for a, b in zip(vals, vals[1:], strict=False))
+    full = {deal_value(1, False, 1.0, 0.3, 1.0, 2.0, 4.0, disarm_stake(w, 0.01)) for w in (0, 1000)}
+    assert len(full) == 1
