@@ -639,11 +639,12 @@ class NegotiationModel(mesa.Model):
         lc = self.loc
         at_zone = {z.column: int(counts[lc.zone[z.id]]) for z in self.dest_zones}
         evac = int(counts[lc.exit0])
-        crossed = {z.crossed_column: int(counts[lc.crossed[z.id]]) for z in self.closable}
+        crossed = {z.crossed_column: int(counts[lc.crossed[z.id]]) for z in self.closable
+                   if z.crossed_column}  # every closable zone has one (sim/world/case.py)
         displaced = alive - at_home - evac - sum(crossed.values())
         at_closable = sum(at_zone[z.column] for z in self.closable)
         ctl = self.state.control
-        row = {
+        row: dict[str, Any] = {
             "time": None, "day": self.day,
             "displaced_total": displaced,
             **{z.column: at_zone[z.column] for z in self.closable},

@@ -285,7 +285,7 @@ def _corridors_open_day(t: RunTables) -> float:
 
 def _peak_day(t: RunTables) -> float:
     ts = t.timeseries
-    return float(ts["day"].iloc[int(ts["displaced_total"].values.argmax())])
+    return float(ts["day"].iloc[int(ts["displaced_total"].to_numpy().argmax())])
 
 
 GENERIC_OUTCOMES: tuple[Outcome, ...] = (

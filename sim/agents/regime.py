@@ -39,7 +39,8 @@ class Regime(mesa.Agent):
         key = (float(lat), float(lon))
         if key not in self._axis_cache:
             w = self.model.world
-            self._axis_cache[key] = haversine_km(w.lat, w.lon, np.float64(lat), np.float64(lon))
+            self._axis_cache[key] = haversine_km(w.lat, w.lon, np.asarray(lat, dtype=np.float64),
+                                                 np.asarray(lon, dtype=np.float64))
         return self._axis_cache[key]
 
     def open_axes(self) -> list[tuple[np.ndarray, float, float]]:

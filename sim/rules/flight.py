@@ -104,7 +104,7 @@ def choice_probabilities(utilities: np.ndarray) -> np.ndarray:
 
 def draw_choices(cum_prob: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw one destination per row from cumulative probabilities (rows x destinations)."""
-    u = rng.random(cum_prob.shape[0])[:, None]
+    u = rng.random((cum_prob.shape[0], 1))
     return np.minimum((u > cum_prob).sum(axis=1), cum_prob.shape[1] - 1)
 
 
