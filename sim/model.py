@@ -120,7 +120,7 @@ class NegotiationModel(mesa.Model):
         self.params = scenario.model_copy(deep=True)
         self.world = world if world is not None else load_case(scenario)
         w, tp = self.world, self.params.time
-        self.dt_days = tp.tick_hours / 24.0
+        self.dt_days = clock.tick_day(1, tp.tick_hours)  # tick_hours / 24
         self.n_ticks = int(round(tp.horizon_days / self.dt_days))
         self.ticks_per_day = clock.ticks_per_day(tp.tick_hours)
         self._stepping = False  # inside step(): the clock reads the tick being simulated
@@ -207,8 +207,6 @@ class NegotiationModel(mesa.Model):
         self.fallback = siege.fallback_location(w, self.loc)
         self.sheltering = 0
         self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
-        self._applied = np.zeros(self.loc.n_loc, dtype=np.int64)  # this tick's deaths
-        self._new_displaced = np.zeros(T, dtype=np.int64)  # this tick's newly displaced
 
         self._refresh_front()
         #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
@@ -483,8 +481,8 @@ class NegotiationModel(mesa.Model):
         strike, exposure = casualties.split_deaths(applied, T)
         civ.strike_dead += strike
         civ.exposure_dead += exposure
+        self.state.new_deaths = applied[:T]
         self.state.deaths += applied[:T]
-        self._applied = applied
         for i in np.flatnonzero(applied[:T]):
             self.log("casualties", "regime", self.world.town_id[i],
                      f"{int(applied[i])} civilians killed in strikes", float(applied[i]))
@@ -547,7 +545,7 @@ class NegotiationModel(mesa.Model):
         cum, nowhere = flight.cumulative_choices(probs)
         ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
         civ = self.civilians
-        self._new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick)
+        st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick)
         self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
         p_cross = flight.crossing_probability(fp.cross_rate, self.dt_days)
         for z in self.closable:
@@ -559,8 +557,8 @@ class NegotiationModel(mesa.Model):
         its towns; each bloc's talks in escalation feel the strength-weighted mean
         (:func:`sim.rules.acceptance.bloc_pain`)."""
         st = self.state
-        incs = [f.suffer(float(st.strikes[f.towns].sum()), float(self._applied[f.towns].sum()),
-                         float(self._new_displaced[f.towns].sum())) for f in self.factions]
+        incs = [f.suffer(float(st.strikes[f.towns].sum()), float(st.new_deaths[f.towns].sum()),
+                         float(st.new_displaced[f.towns].sum())) for f in self.factions]
         pooled = acceptance.bloc_pain(incs, [f.spec.strength for f in self.factions],
                                       [f.bloc for f in self.factions], len(self.blocs))
         for talks, pain in zip(self.talks_by_bloc, pooled, strict=True):

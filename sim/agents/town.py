@@ -68,8 +68,11 @@ class TownState:
     strikes_cum: np.ndarray
     #: tick of its last strike (-inf: never)
     last_strike_tick: np.ndarray
-    #: civilians killed in strikes there since day 0
+    #: civilians killed in strikes there since day 0, and this tick
     deaths: np.ndarray
+    new_deaths: np.ndarray
+    #: its people newly displaced this tick
+    new_displaced: np.ndarray
     #: open ceasefire windows covering it (:mod:`sim.rules.ceasefire`)
     ceasefire_windows: np.ndarray
     #: its pocket's label (:mod:`sim.rules.pockets`)
@@ -89,6 +92,8 @@ class TownState:
                    local_deal_tick=np.full(T, NEVER, dtype=np.int64), intensity=np.zeros(T),
                    strikes=np.zeros(T, dtype=np.int64), strikes_cum=np.zeros(T, dtype=np.int64),
                    last_strike_tick=np.full(T, -np.inf), deaths=np.zeros(T, dtype=np.int64),
+                   new_deaths=np.zeros(T, dtype=np.int64),
+                   new_displaced=np.zeros(T, dtype=np.int64),
                    ceasefire_windows=np.zeros(T, dtype=np.int64),
                    pocket=np.zeros(T, dtype=np.int64))
 

@@ -59,10 +59,16 @@ def fight_value(p_hold: float, resolve: float, day: float, pain: float, hold_val
     return hold_value * p_hold * resolve + hope0 * math.exp(-hope_decay * day) - pain
 
 
+#: Largest utility gap (in units of ``noise``) the logistic sees: beyond it the probability is
+#: 0 or 1 to double precision (exp(-60) ~ 1e-26), and exp() cannot overflow. Numerical, not a
+#: behavioural parameter.
+LOGIT_CLIP = 60.0
+
+
 def accept_probability(v_deal: float, v_fight: float, noise: float) -> float:
     """Logistic choice between the deal and fighting on."""
     z = (v_deal - v_fight) / noise
-    return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+    return 1.0 / (1.0 + math.exp(-max(min(z, LOGIT_CLIP), -LOGIT_CLIP)))
 
 
 def coalition_accepts(accepts: np.ndarray, weights: np.ndarray, threshold: float) -> bool:
