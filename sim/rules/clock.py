@@ -18,6 +18,14 @@ The conversion is exact: a number read from a scenario file is the decimal writt
 (day 8.25 with 6-hour ticks) is never pushed to the next tick by binary rounding, and no
 tolerance is needed anywhere.
 
+One output changed with this rule (issue 16), and only for ticks whose length in days is not a
+binary fraction (1, 2, 4 and 8 hours; the default 6 hours, and 3, 12 and 24, are exact in
+floating point): the continuing offensive's stall (``regime.next_axis_days``) and the quiet spell
+before returns (``returns.quiet_days``) used to compare float days without any tolerance, so
+``t * dt - p * dt >= 2.0`` could be false for ``t - p`` exactly two days of ticks and the next axis
+opened one tick late (seen with 1-hour ticks: Daraa pin levers, seed 2, an axis at day 33.083
+instead of 33.125). In whole ticks it opens on time.
+
 Parameters: ``time.tick_hours``. Calibrated by: nothing (the model's time base).
 """
 
