@@ -375,20 +375,21 @@ class NegotiationModel(mesa.Model):
     # --- the tick: one call per phase of docs/ODD.md section 3 ------------------------------
     def step(self) -> None:
         self._stepping = True  # Mesa has counted this step: self.tick is the one simulated
-        if self.tick >= self.n_ticks:
-            self._stepping = False
-            self.running = False
-            return
-        self.apply_interventions()
-        self.update_front()
-        self.negotiate()
-        self.bombard()
-        self.count_casualties()
-        self.assault()
-        self.broker_local_deals()
-        self.move_civilians()
-        self.accumulate_pain()
-        self._stepping = False  # the tick is done: the clock reads its end
+        try:
+            if self.tick >= self.n_ticks:
+                self.running = False
+                return
+            self.apply_interventions()
+            self.update_front()
+            self.negotiate()
+            self.bombard()
+            self.count_casualties()
+            self.assault()
+            self.broker_local_deals()
+            self.move_civilians()
+            self.accumulate_pain()
+        finally:
+            self._stepping = False  # the tick is done (or failed): the clock reads its end
         self.record()
         if self.tick >= self.n_ticks:
             self.running = False

@@ -9,7 +9,10 @@ import re
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from sim.model import NegotiationModel
+from sim.scenario.schema import Intervention
 
 ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 
@@ -43,3 +46,31 @@ def test_every_phase_is_a_documented_method_of_the_model():
     for name in _odd_phases():
         method = getattr(NegotiationModel, name)
         assert callable(method) and (method.__doc__ or "").strip(), name
+
+
+def test_the_clock_is_mesas_step_counter(small):
+    sc = small.model_copy(deep=True)
+    sc.time.horizon_days = 1
+    m = NegotiationModel(sc, seed=1)
+    assert m.tick == m.steps == 0 and m.day == 0.0
+    m.step()
+    m.step()
+    assert m.tick == m.steps == 2
+    assert [r["day"] for r in m.rows] == [0.0, m.dt_days, 2 * m.dt_days]
+    assert {e[0] for e in m.events} <= {0.0, m.dt_days}  # events carry their tick's start
+    m.run()
+    assert m.tick == m.n_ticks and not m.running
+    rows = len(m.rows)
+    m.step()  # past the horizon: nothing happens
+    assert len(m.rows) == rows
+
+
+@pytest.mark.parametrize(("day", "applied_day"), [(0.3, 0.5), (0.5, 0.5), (0.75, 0.75), (0.0, 0.0)])
+def test_an_intervention_takes_effect_at_the_first_tick_starting_on_or_after_its_day(
+        small, day, applied_day):
+    sc = small.model_copy(deep=True)
+    sc.time.horizon_days = 2
+    sc.interventions = [Intervention(day=day, set={"regime.bombardment_scale": 0.5})]
+    m = NegotiationModel(sc, seed=1)
+    m.run()
+    assert [e[0] for e in m.events if e[1] == "intervention"] == [applied_day]
