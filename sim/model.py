@@ -1,17 +1,22 @@
 """The Mesa model: wires the agents and the rules together, tick by tick. Nothing else.
 
-Order of one tick (``time.tick_hours`` long; events carry the tick's start time):
+One tick (``time.tick_hours`` long; events carry the tick's start time) is one call per phase of
+docs/ODD.md section 3, in this order (:meth:`NegotiationModel.step`):
 
-1. interventions due now are applied (or undone);
-2. geometry of the front: distance to regime-held ground, open offensive axes;
-3. the mediator advances the comprehensive talks (:mod:`sim.rules.negotiation`);
-4. the regime bombards (:mod:`sim.rules.escalation`, :mod:`sim.rules.bombardment`);
-5. strike and exposure deaths (:mod:`sim.rules.casualties`);
-6. the regime advances on the ground (:mod:`sim.rules.territory`);
-7. the mediator brokers local deals (:mod:`sim.rules.reconciliation`);
-8. civilians flee, travel, cross open borders and return (:mod:`sim.rules.flight`,
-   :mod:`sim.rules.returns`);
-9. factions accumulate pain (:mod:`sim.rules.acceptance`); the tick is recorded.
+1. ``apply_interventions``: interventions due now are applied or undone;
+2. ``update_front``: pockets and the front; the regime opens its next axis if it stalled;
+3. ``negotiate``: the mediator's local offers and each bloc's comprehensive talks;
+4. ``bombard``: the regime's strikes;
+5. ``count_casualties``: strike and exposure deaths;
+6. ``assault``: the regime advances on the ground;
+7. ``broker_local_deals``: local deals open and sign; the buses of safe passage leave;
+8. ``move_civilians``: households flee, travel, cross open borders and return;
+9. ``accumulate_pain``: factions' pain, pooled per bloc into its talks;
+10. ``record``: the tick's timeseries row (and the per-day town table).
+
+The towns' state is one :class:`sim.agents.town.TownState` (arrays over towns) that only the
+model writes; the agents read it and return what they decide. The clock is Mesa's step counter
+in integer ticks (:mod:`sim.rules.clock`).
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ import numpy as np
 
 from sim.agents import Civilians, Faction, Mediator, Regime, Town
 from sim.agents.civilians import Locations
+from sim.agents.town import NEVER, TownState, TownTraits
 from sim.errors import ScenarioError
-from sim.rules import bombardment, casualties, evacuation, flight, returns, siege, territory
+from sim.rules import acceptance, bombardment, casualties, clock, evacuation, flight, offers, returns, siege, territory
 from sim.rules import pockets as pocket_rule
-from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, Terms, blocs_of
+from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, blocs_of, merge_terms
 from sim.rules.reconciliation import draw_thresholds
 from sim.rules.territory import Control
 from sim.scenario.loader import resolve_path
@@ -93,8 +99,12 @@ def load_case(scenario: Scenario) -> World:
 
 @dataclass
 class _Scheduled:
+    """An intervention on the model's clock: due at tick ``start`` (None: waiting for its
+    ``after`` event), undone at tick ``until`` (None: never)."""
+
     spec: Intervention
-    start: float | None
+    start: int | None
+    until: int | None
     towns: np.ndarray
     applied: bool = False
     undone: bool = False
@@ -110,41 +120,48 @@ class NegotiationModel(mesa.Model):
         self.params = scenario.model_copy(deep=True)
         self.world = world if world is not None else load_case(scenario)
         w, tp = self.world, self.params.time
-        self.dt_days = tp.tick_hours / 24.0
+        self.dt_days = clock.tick_day(1, tp.tick_hours)  # tick_hours / 24
         self.n_ticks = int(round(tp.horizon_days / self.dt_days))
-        self.ticks_per_day = 24 // tp.tick_hours
-        self.tick = 0
+        self.ticks_per_day = clock.ticks_per_day(tp.tick_hours)
+        self._stepping = False  # inside step(): the clock reads the tick being simulated
         T = w.n_towns
 
         # Factions in a canonical order (strongest first, then by name): outputs must not
         # depend on the order a scenario lists them in (random draws are made in this order).
         specs = sorted(self.params.factions, key=lambda f: (-f.strength, f.name))
         fac_names = [f.name for f in specs]
-        self.faction_idx = np.array([fac_names.index(f) if f in fac_names else -1
-                                     for f in w.faction], dtype=np.int64)
+        faction_idx = np.array([fac_names.index(f) if f in fac_names else -1
+                                for f in w.faction], dtype=np.int64)
         rebel0 = w.rebel0
-        self.control = np.where(rebel0, Control.REBEL, Control.REGIME).astype(np.int8)
-        self.negotiable = np.array([rebel0[i] and self.faction_idx[i] >= 0
-                                    and specs[self.faction_idx[i]].kind != "refuses_talks"
-                                    for i in range(T)])
-        self.n_negotiable0 = max(int(self.negotiable.sum()), 1)
-        # towns with a committee that can sign a local deal (not the border crossing itself)
-        self.committee = np.array([s != "border_crossing" for s in w.strategic])
-        self.hardliners = np.array([specs[k].hardliner_share if k >= 0 else 0.0
-                                    for k in self.faction_idx])
-        self.defence = np.array([specs[k].defence if k >= 0 else 1.0 for k in self.faction_idx])
-        self.strategic_mask = np.array([s != "none" for s in w.strategic], dtype=np.float64)
-        self.neighbours = (w.dist_km < self.params.world.neighbour_km) & ~np.eye(T, dtype=bool)
+        negotiable = np.array([rebel0[i] and faction_idx[i] >= 0
+                               and specs[faction_idx[i]].kind != "refuses_talks"
+                               for i in range(T)])
+        # Negotiating blocs (sim/rules/negotiation.py): one Talks each; the first (the bloc of
+        # the strongest negotiating faction) is ``talks``, whose state the timeseries records.
+        self.blocs = blocs_of(specs)
+        self.bloc_names = tuple(name for name, _ in self.blocs)
+        fac_bloc = {k: b for b, (_, ks) in enumerate(self.blocs) for k in ks}
         rp = self.params.reconciliation
-        self.theta = draw_thresholds(T, rp.theta_mean, rp.theta_sd, self.rng)
-        self.local_deal_day = np.full(T, np.inf)
-        self.offered = np.zeros(T, dtype=bool)  # towns holding the mediator's local terms
-        self.last_progress_day = 0.0  # last day a town changed hands (the offensive's progress)
-        self.intensity = np.zeros(T)
-        self.strikes = np.zeros(T, dtype=np.int64)
-        self.last_strike_day = np.full(T, -np.inf)
-        self.strikes_cum = np.zeros(T, dtype=np.int64)
-        self.deaths_town = np.zeros(T, dtype=np.int64)
+        self.traits = TownTraits(
+            faction=faction_idx,
+            negotiable=negotiable,
+            committee=np.array([s != "border_crossing" for s in w.strategic]),
+            hardliners=np.array([specs[k].hardliner_share if k >= 0 else 0.0
+                                 for k in faction_idx]),
+            defence=np.array([specs[k].defence if k >= 0 else 1.0 for k in faction_idx]),
+            strategic=np.array([s != "none" for s in w.strategic], dtype=np.float64),
+            neighbours=(w.dist_km < self.params.world.neighbour_km) & ~np.eye(T, dtype=bool),
+            theta=draw_thresholds(T, rp.theta_mean, rp.theta_sd, self.rng),
+            bloc=np.array([fac_bloc.get(int(k), -1) if negotiable[i] else -1
+                           for i, k in enumerate(faction_idx)], dtype=np.int64))
+        self.n_negotiable0 = max(int(negotiable.sum()), 1)
+        self.bloc_towns0 = [max(int((self.traits.bloc == b).sum()), 1)
+                            for b in range(len(self.blocs))]
+        clash = sorted(set(self.bloc_names) & set(w.town_id))
+        if clash:  # a bloc's events name it as actor, as a town's do: they must differ
+            raise ScenarioError(f"bloc {clash[0]!r} has the id of a town", field="factions.bloc",
+                                fix="name the bloc after its faction or pocket, not a town id")
+        self.last_progress_tick = 0  # last tick a town changed hands (the offensive's progress)
         self.area_handed_over = 0.0
         self.events: list[tuple[float, str, str, str, str, float]] = []
         self.triggered: set[str] = set()
@@ -154,35 +171,26 @@ class NegotiationModel(mesa.Model):
                        0).astype(np.int64)
         self.loc = Locations.of(w)
         self.civilians = Civilians(self, pop, self.params.world.household_size_mean, self.loc)
+        self.state = TownState.initial(
+            np.where(rebel0, Control.REBEL, Control.REGIME).astype(np.int8),
+            self.civilians.counts_by_loc()[:T])
         self.towns = [Town(self, i) for i in range(T)]
         self.factions = [Faction(self, spec, k) for k, spec in enumerate(specs)]
         self.regime = Regime(self)
         self.mediator = Mediator(self)
-        # Negotiating blocs (sim/rules/negotiation.py): one Talks each; the first (the bloc of
-        # the strongest negotiating faction) is ``talks``, whose state the timeseries records.
-        self.blocs = blocs_of(specs)
-        self.bloc_names = tuple(name for name, _ in self.blocs)
-        fac_bloc = {k: b for b, (_, ks) in enumerate(self.blocs) for k in ks}
-        self.town_bloc = np.array([fac_bloc.get(int(k), -1) if self.negotiable[i] else -1
-                                   for i, k in enumerate(self.faction_idx)], dtype=np.int64)
         self.bloc_factions = [[self.factions[k] for k in ks] for _, ks in self.blocs]
         for b, (_, ks) in enumerate(self.blocs):
             for k in ks:
                 self.factions[k].bloc = b
-        self.bloc_towns0 = [max(int((self.town_bloc == b).sum()), 1) for b in range(len(self.blocs))]
-        clash = sorted(set(self.bloc_names) & set(w.town_id))
-        if clash:  # a bloc's events name it as actor, as a town's do: they must differ
-            raise ScenarioError(f"bloc {clash[0]!r} has the id of a town", field="factions.bloc",
-                                fix="name the bloc after its faction or pocket, not a town id")
         self.talks_by_bloc = [Talks(terms=self.mediator.base_terms()) for _ in self.blocs]
         self.talks = self.talks_by_bloc[0]
-        self.pocket = np.zeros(T, dtype=np.int64)  # pocket label of each town (sim/rules/pockets.py)
         self.n_pockets = 1
         self._pocket_key = b""
-        self.ceasefire_windows = np.zeros(T, dtype=np.int64)  # open ceasefire windows per town
         self.buses = evacuation.Buses()  # those leaving under safe passage, waiting for seats
         targets = resolve_targets(self.params, self.world)
-        self.schedule_iv = [_Scheduled(iv, iv.day, idx)
+        self.schedule_iv = [_Scheduled(iv, None if iv.day is None else self.due(iv.day),
+                                       None if iv.until_day is None else self.due(iv.until_day),
+                                       idx)
                             for iv, idx in zip(self.params.interventions, targets, strict=True)]
         self._iv_order: list[_Scheduled] = []  # interventions in the order they took effect
         self._iv_base: dict[str, Any] = {}     # parameter -> its value before any intervention
@@ -200,8 +208,7 @@ class NegotiationModel(mesa.Model):
         self.sheltering = 0
         self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
 
-        self.present = self.civilians.counts_by_loc()[:T]
-        self._update_front(0.0)
+        self._refresh_front()
         #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
         self.region_columns = {f"regime_share_{territory.slug(g)}": np.array(
             [gv == g for gv in w.governorate]) for g in dict.fromkeys(w.governorate)}
@@ -209,15 +216,105 @@ class NegotiationModel(mesa.Model):
         self.rows: list[dict[str, Any]] = []
         self.town_days: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                    np.ndarray]] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={c: (lambda m, c=c: m.rows[-1][c]) for c in self.timeseries_columns})
-        self._record()
+        self.record()
 
-    # --- helpers used by agents -----------------------------------------------------------
+    # --- the clock (integer ticks: sim/rules/clock.py) ------------------------------------
+    @property
+    def tick(self) -> int:
+        """The clock, Mesa's step counter: between steps, the ticks done (the time of the last
+        record); during a step, the tick being simulated (Mesa counts a step as it starts)."""
+        return self.steps - 1 if self._stepping else self.steps
+
     @property
     def day(self) -> float:
-        return self.tick * self.dt_days
+        """The clock in days (the start of the current tick; for records and events)."""
+        return clock.tick_day(self.tick, self.params.time.tick_hours)
 
+    def due(self, day: float) -> int:
+        """The first tick starting at or after ``day`` (a date in days)."""
+        return clock.due_tick(day, self.params.time.tick_hours)
+
+    def ticks(self, days: float) -> int:
+        """Whole ticks covering a span of ``days``."""
+        return clock.days_to_ticks(days, self.params.time.tick_hours)
+
+    def ticks_h(self, hours: float) -> int:
+        """Whole ticks covering a span of ``hours``."""
+        return clock.delay_ticks(hours, self.params.time.tick_hours)
+
+    # --- read-only views of the towns' state for observers (tests, the browser app) ---------
+    @property
+    def control(self) -> np.ndarray:
+        """Each town's controller (the state's array itself)."""
+        return self.state.control
+
+    @property
+    def present(self) -> np.ndarray:
+        """Persons present in each town, as of the last record."""
+        return self.state.present
+
+    @property
+    def intensity(self) -> np.ndarray:
+        """Strike intensity on each town this tick."""
+        return self.state.intensity
+
+    @property
+    def strikes(self) -> np.ndarray:
+        """Strikes on each town this tick."""
+        return self.state.strikes
+
+    @property
+    def deaths_town(self) -> np.ndarray:
+        """Civilians killed in strikes in each town since day 0."""
+        return self.state.deaths
+
+    @property
+    def offered(self) -> np.ndarray:
+        """Towns holding the mediator's local terms."""
+        return self.state.offered
+
+    @property
+    def ceasefire_windows(self) -> np.ndarray:
+        """Open ceasefire windows covering each town."""
+        return self.state.ceasefire_windows
+
+    @property
+    def d_regime(self) -> np.ndarray:
+        """Each town's distance (km) to the nearest regime-side town (inf: none)."""
+        return self.state.d_regime
+
+    @property
+    def axis_w(self) -> np.ndarray:
+        """Weight of the open offensive axes at each town."""
+        return self.state.axis_w
+
+    @property
+    def front_w(self) -> np.ndarray:
+        """Weight of the open axes at each town on the front (0 off it)."""
+        return self.state.front_w
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Each town committee's settlement threshold."""
+        return self.traits.theta
+
+    @property
+    def town_bloc(self) -> np.ndarray:
+        """Each town's negotiating bloc (-1: none)."""
+        return self.traits.bloc
+
+    @property
+    def local_deal_day(self) -> np.ndarray:
+        """Day each town's local talks sign (inf: none under way)."""
+        t = self.state.local_deal_tick
+        return np.where(t == NEVER, np.inf, t * self.dt_days)
+
+    @property
+    def last_strike_day(self) -> np.ndarray:
+        """Day of each town's last strike (-inf: never struck)."""
+        return self.state.last_strike_tick * self.dt_days
+
+    # --- helpers used by agents -----------------------------------------------------------
     def log(self, kind: str, actor: str, target: str, detail: str = "",
             value: float = math.nan) -> None:
         """Record a discrete event at the start of the current tick, with its numeric
@@ -225,41 +322,37 @@ class NegotiationModel(mesa.Model):
         self.events.append((self.day, kind, actor, target, detail, value))
 
     def settled_mask(self) -> np.ndarray:
-        return territory.regime_side(self.control)
+        return territory.regime_side(self.state.control)
 
     def settled_share(self) -> float:
         """Share of the day-0 negotiable rebel towns now under regime control."""
-        return float((self.settled_mask() & self.negotiable).sum()) / self.n_negotiable0
+        return float((self.settled_mask() & self.traits.negotiable).sum()) / self.n_negotiable0
 
     def rebel_negotiable_towns(self, bloc: int | None = None) -> np.ndarray:
         """Rebel-held towns whose faction negotiates (of one bloc if given)."""
-        mask = territory.rebel_side(self.control) & self.negotiable
+        mask = territory.rebel_side(self.state.control) & self.traits.negotiable
         if bloc is not None:
-            mask &= self.town_bloc == bloc
+            mask &= self.traits.bloc == bloc
         return np.flatnonzero(mask)
 
     def bloc_settled_share(self, bloc: int) -> float:
         """Share of a bloc's day-0 negotiable towns now under regime control."""
-        mine = self.negotiable & (self.town_bloc == bloc)
+        mine = self.traits.negotiable & (self.traits.bloc == bloc)
         return float((self.settled_mask() & mine).sum()) / self.bloc_towns0[bloc]
 
     def bloc_states(self) -> list[NegState]:
         return [t.state for t in self.talks_by_bloc]
 
-    def town_talks_state(self) -> np.ndarray:
-        """Per town: the state of its bloc's talks (object array; None outside any bloc)."""
-        states = np.array([*(t.state for t in self.talks_by_bloc), None], dtype=object)
-        return states[self.town_bloc]
-
     def set_control(self, i: int, new: Control, kind: str, actor: str, detail: str) -> None:
         """Change a town's controller along a legal transition and log what it means."""
-        old = int(self.control[i])
+        control = self.state.control
+        old = int(control[i])
         if not territory.legal_control_change(old, int(new)):
             raise IllegalTransition(f"town {self.world.town_id[i]}: "
                                     f"{Control(old).name} -> {Control(new).name}")
-        self.control[i] = new
+        control[i] = new
         if new >= Control.RECONCILED:
-            self.last_progress_day = self.day
+            self.last_progress_tick = self.tick
         tid = self.world.town_id[i]
         self.log(kind, actor, tid, detail)
         if new == Control.RECONCILED:
@@ -277,14 +370,40 @@ class NegotiationModel(mesa.Model):
         self.triggered.add(name)
         for s in self.schedule_iv:
             if s.spec.after == name and s.start is None:
-                s.start = self.day + s.spec.delay_hours / 24.0
+                s.start = self.tick + self.ticks_h(s.spec.delay_hours)
 
-    # --- the tick -------------------------------------------------------------------------
-    def _apply_interventions(self, day: float) -> None:
+    # --- the tick: one call per phase of docs/ODD.md section 3 ------------------------------
+    def step(self) -> None:
+        self._stepping = True  # Mesa has counted this step: self.tick is the one simulated
+        try:
+            if self.tick >= self.n_ticks:
+                self.running = False
+                return
+            self.apply_interventions()
+            self.update_front()
+            self.negotiate()
+            self.bombard()
+            self.count_casualties()
+            self.assault()
+            self.broker_local_deals()
+            self.move_civilians()
+            self.accumulate_pain()
+        finally:
+            self._stepping = False  # the tick is done (or failed): the clock reads its end
+        self.record()
+        if self.tick >= self.n_ticks:
+            self.running = False
+
+    def apply_interventions(self) -> None:
+        """Phase 1: the tick's bus seats are renewed; interventions due now are applied (their
+        parameters set, ceasefire windows opened, towns handed over) or undone; the terms on
+        the table take any better terms an intervention set (:func:`merge_terms`)."""
+        self.buses.new_tick(self.params.mediator.bus_capacity_per_day, self.dt_days)
         changed = False
+        now = self.tick
         for s in self.schedule_iv:
             spec = s.spec
-            if not s.applied and s.start is not None and day + 1e-9 >= s.start:
+            if not s.applied and s.start is not None and now >= s.start:
                 changes = intervention_changes(spec)
                 for path, value in changes.items():
                     self._iv_base.setdefault(path, get_param(self.params, path))
@@ -295,28 +414,159 @@ class NegotiationModel(mesa.Model):
                          spec.description or str(changes or spec.action))
                 self._log_intervention_effects(changes)
                 if spec.action == "ceasefire":
-                    self.ceasefire_windows[s.towns] += 1
+                    self.state.ceasefire_windows[s.towns] += 1
                 elif spec.action == "handover":
                     for i in s.towns:
-                        if territory.rebel_side(self.control)[i]:
+                        if territory.rebel_side(self.state.control)[i]:
                             self.mediator.settle_town(int(i), "imposed")
-            if (s.applied and not s.undone and spec.until_day is not None
-                    and day + 1e-9 >= spec.until_day):
+            if s.applied and not s.undone and s.until is not None and now >= s.until:
                 s.undone = changed = True
                 for path in s.old:
                     set_param(self.params, path, self._value_in_force(path))
                 if spec.action == "ceasefire":
-                    self.ceasefire_windows[s.towns] -= 1
+                    self.state.ceasefire_windows[s.towns] -= 1
                 self.log("intervention_ended", "scenario", self._iv_target(s),
                          spec.description or "")
         if changed:
             base = self.mediator.base_terms()
             for talks in self.talks_by_bloc:
-                t = talks.terms
-                talks.terms = Terms(max(base.phases, t.phases),
-                                    base.safe_passage or t.safe_passage,
-                                    max(base.guarantees, t.guarantees))
+                talks.terms = merge_terms(base, talks.terms)
 
+    def update_front(self) -> None:
+        """Phase 2: pockets and the front; the regime opens its next axis if its offensive has
+        stalled (:mod:`sim.rules.offensive`), and the front follows."""
+        self._refresh_front()
+        axis = self.regime.plan()
+        if axis is not None:
+            self.regime.auto_axes.append((axis, self.tick))
+            self.log("axis_opened", "regime", self.world.town_id[axis], "the offensive moves on")
+        self._refresh_front()
+
+    def negotiate(self) -> None:
+        """Phase 3: the mediator presents local terms to the towns the offensive has reached and
+        advances each bloc's comprehensive talks."""
+        new = self.mediator.make_offers()
+        for i in np.flatnonzero(new):
+            self.state.offered[i] = True
+            self.log("local_offer", "mediator", self.world.town_id[i], "local terms offered")
+        self.mediator.negotiate(self.day)
+
+    def bombard(self) -> None:
+        """Phase 4: the regime sets each town's strike intensity and draws its strikes."""
+        st = self.state
+        st.intensity, st.strikes = self.regime.bombard()
+        for i in np.flatnonzero(st.strikes):
+            self.log("strike", "regime", self.world.town_id[i], f"{int(st.strikes[i])} strikes",
+                     float(st.strikes[i]))
+        st.strikes_cum += st.strikes
+        st.last_strike_tick[st.strikes > 0] = self.tick
+
+    def count_casualties(self) -> None:
+        """Phase 5: strike deaths where people are, exposure deaths at the closable zones
+        (:mod:`sim.rules.casualties`)."""
+        cp = self.params.casualties
+        T = self.world.n_towns
+        civ = self.civilians
+        # a population scaled down (world.population_scale) is a sample of the whole: a strike
+        # kills that share of the persons it would kill at full scale
+        lethality, shelter_half = casualties.scaled_strike_lethality(
+            cp.lethality, cp.shelter_half, self.params.world.population_scale)
+        aid = casualties.aid_level(cp.aid_through_hostilities,
+                                   all(st in SETTLED for st in self.bloc_states()))
+        codes = [self.loc.zone[z.id] for z in self.closable]
+        deaths = casualties.draw_tick_deaths(self.state.strikes, civ.counts_by_loc(), codes,
+                                             lethality, shelter_half, cp.exposure_rate,
+                                             cp.heat_factor, aid, cp.aid_relief, self.dt_days,
+                                             self.rng)
+        applied = civ.kill(deaths)
+        strike, exposure = casualties.split_deaths(applied, T)
+        civ.strike_dead += strike
+        civ.exposure_dead += exposure
+        self.state.new_deaths = applied[:T]
+        self.state.deaths += applied[:T]
+        for i in np.flatnonzero(applied[:T]):
+            self.log("casualties", "regime", self.world.town_id[i],
+                     f"{int(applied[i])} civilians killed in strikes", float(applied[i]))
+        for z, code in zip(self.closable, codes, strict=True):
+            if applied[code]:
+                self.log("casualties", "exposure", z.id,
+                         f"{int(applied[code])} died of exposure at the border", float(applied[code]))
+
+    def assault(self) -> None:
+        """Phase 6: ground assaults on the front; the towns that fall are captured."""
+        for i in self.regime.advance():
+            self.set_control(i, Control.REGIME, "town_captured", "regime", "by force")
+        self._refresh_front()
+
+    def broker_local_deals(self) -> None:
+        """Phase 7: local talks sign and open (:mod:`sim.rules.reconciliation`); the buses of
+        safe passage carry those waiting (:mod:`sim.rules.evacuation`)."""
+        self.mediator.broker_local_deals()
+        self.mediator.run_buses()
+
+    def open_local_talks(self, i: int) -> None:
+        """A town's committee opens local talks; its deal signs ``mediator.local_talks_hours``
+        later."""
+        self.set_control(i, Control.NEGOTIATING, "talks_opened", "mediator",
+                         "local reconciliation talks")
+        self.state.local_deal_tick[i] = self.tick + self.ticks_h(
+            self.params.mediator.local_talks_hours)
+
+    def move_civilians(self) -> None:
+        """Phase 8: households flee (or shelter in place), travel, cross open borders and return
+        (:mod:`sim.rules.flight`, :mod:`sim.rules.siege`, :mod:`sim.rules.returns`)."""
+        fp, rp = self.params.flight, self.params.returns
+        w, st = self.world, self.state
+        if self._kernel[0] != fp.kernel_km:  # once per run; again if an intervention changes it
+            self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km),
+                            bombardment.distance_kernel(self.d_zone_town, fp.kernel_km))
+        _, kernel, zone_kernel = self._kernel
+        assert kernel is not None and zone_kernel is not None
+        rebel = territory.rebel_side(st.control)
+        threat = bombardment.local_intensity(st.intensity, kernel)
+        zone_threat = bombardment.local_intensity(st.intensity, zone_kernel)
+        p_flee = flight.flight_probability(
+            threat, st.d_regime, st.axis_w, offers.under_ultimatum(st.offered, rebel), fp.b0,
+            fp.b_strike, flight.front_coefficient(fp.b_front, self.params.regime.ground_capacity),
+            fp.front_scale_km, fp.b_offer, self.dt_days)
+        p_flee = np.where(rebel, p_flee, 0.0)
+        quiet = returns.quiet_towns(st.last_strike_tick, w.dist_km, self.tick,
+                                    self.ticks(rp.quiet_days), rp.quiet_radius_km)
+        p_ret = returns.return_probability(self.settled_mask(), quiet, rp.rate, self.dt_days)
+
+        host, d_host = flight.choose_host(threat, w.dist_km, rebel, fp.host_max_km,
+                                          fp.host_threat_km,
+                                          pocket_rule.same_pocket(st.pocket,
+                                                                  self.params.world.pockets))
+        dist, available, dest_threat, asc, dest_loc = siege.destinations(
+            self.dest_zones, self.loc, self.d_zone, st.d_regime, host, d_host, threat,
+            zone_threat, self.fallback, fp, self.params.regime.corridors_open)
+        probs = flight.destination_probabilities(dist, available, dest_threat, asc, fp.c_dist,
+                                                 fp.c_safe, fp.safety_scale)
+        cum, nowhere = flight.cumulative_choices(probs)
+        ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
+        civ = self.civilians
+        st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick)
+        self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
+        p_cross = flight.crossing_probability(fp.cross_rate, self.dt_days)
+        for z in self.closable:
+            if z.id in self.params.borders.open:
+                civ.cross(self.loc.zone[z.id], self.loc.crossed[z.id], p_cross, self.tick)
+
+    def accumulate_pain(self) -> None:
+        """Phase 9: each faction's pain from this tick's strikes, deaths and displacement in
+        its towns; each bloc's talks in escalation feel the strength-weighted mean
+        (:func:`sim.rules.acceptance.bloc_pain`)."""
+        st = self.state
+        incs = [f.suffer(float(st.strikes[f.towns].sum()), float(st.new_deaths[f.towns].sum()),
+                         float(st.new_displaced[f.towns].sum())) for f in self.factions]
+        pooled = acceptance.bloc_pain(incs, [f.spec.strength for f in self.factions],
+                                      [f.bloc for f in self.factions], len(self.blocs))
+        for talks, pain in zip(self.talks_by_bloc, pooled, strict=True):
+            if talks.state == NegState.ESCALATION and pain is not None:
+                talks.pain_since_collapse += pain
+
+    # --- helpers of the phases ------------------------------------------------------------
     def _value_in_force(self, path: str) -> Any:
         """A parameter's value once an intervention on it ends: that of the latest-applied
         intervention still in force that sets it (windows stack), else the scenario's own value
@@ -346,168 +596,54 @@ class NegotiationModel(mesa.Model):
 
     def _update_pockets(self) -> None:
         """Recompute the pockets when control has changed (only for an enclave: world.pockets)."""
-        key = self.control.tobytes()
+        control = self.state.control
+        key = control.tobytes()
         if key == self._pocket_key:
             return
         self._pocket_key = key
-        rebel = territory.rebel_side(self.control)
+        rebel = territory.rebel_side(control)
         if not self.params.world.pockets:
             self.n_pockets = int(rebel.any())
             return
-        self.pocket = pocket_rule.pocket_labels(rebel, territory.regime_side(self.control),
-                                                self.world.dist_km, self.params.world.pocket_km)
-        n = pocket_rule.count(self.pocket)
+        self.state.pocket = pocket_rule.pocket_labels(rebel, territory.regime_side(control),
+                                                      self.world.dist_km,
+                                                      self.params.world.pocket_km)
+        n = pocket_rule.count(self.state.pocket)
         if n > self.n_pockets and self.tick > 0:
             self.log("pockets_split", "regime", "area", f"the rebel-held area is now {n} pockets",
                      float(n))
         self.n_pockets = n
 
-    def _update_front(self, day: float) -> None:
+    def _refresh_front(self) -> None:
+        """Pockets, then the front's geometry: distance to regime-side ground, front towns, the
+        open axes' weight."""
         p = self.params.regime
+        st = self.state
         self._update_pockets()
-        self.d_regime = territory.distance_to_regime(self.control, self.world.dist_km)
-        self.on_front = territory.rebel_side(self.control) & (self.d_regime <= p.front_km)
-        self.axis_w = self.regime.axis(day)
-        self.front_w = self.on_front * self.axis_w
-
-    def step(self) -> None:
-        if self.tick >= self.n_ticks:
-            self.running = False
-            return
-        day = self.day
-        T = self.world.n_towns
-        civ = self.civilians
-        self.buses.new_tick(self.params.mediator.bus_capacity_per_day, self.dt_days)
-        self._apply_interventions(day)
-        self._update_front(day)
-        self.regime.plan(day)
-        self._update_front(day)
-        self.mediator.make_offers(day)
-        self.mediator.negotiate(day)
-
-        # bombardment and its deaths
-        self.strikes = self.regime.bombard(day)
-        self.strikes_cum += self.strikes
-        self.last_strike_day[self.strikes > 0] = day
-        cp = self.params.casualties
-        # a population scaled down (world.population_scale) is a sample of the whole: a strike
-        # kills that share of the persons it would kill at full scale
-        scale = self.params.world.population_scale
-        counts = civ.counts_by_loc()
-        present = counts[:T]
-        deaths = np.zeros(civ.n_loc, dtype=np.int64)
-        deaths[:T] = casualties.draw_deaths(
-            casualties.strike_death_rate(self.strikes, present, cp.lethality * scale,
-                                         cp.shelter_half * scale),
-            present, self.rng)
-        aid = 1.0 if (cp.aid_through_hostilities
-                      or all(st in SETTLED for st in self.bloc_states())) else 0.0
-        codes = [self.loc.zone[z.id] for z in self.closable]
-        if codes:  # people waiting at borders and frontiers die of exposure
-            border = counts[codes]
-            deaths[codes] = casualties.draw_deaths(
-                casualties.exposure_death_rate(border, cp.exposure_rate, cp.heat_factor, aid,
-                                               cp.aid_relief, self.dt_days), border, self.rng)
-        strike_before = civ.dead
-        applied = civ.kill(deaths)
-        civ.strike_dead += int(applied[:T].sum())
-        civ.exposure_dead += civ.dead - strike_before - int(applied[:T].sum())
-        self.deaths_town += applied[:T]
-        for i in np.flatnonzero(applied[:T]):
-            self.log("casualties", "regime", self.world.town_id[i],
-                     f"{int(applied[i])} civilians killed in strikes", float(applied[i]))
-        for z, code in zip(self.closable, codes, strict=True):
-            if applied[code]:
-                self.log("casualties", "exposure", z.id,
-                         f"{int(applied[code])} died of exposure at the border", float(applied[code]))
-
-        # ground war and local deals
-        self.regime.advance(day)
-        self._update_front(day)
-        self.mediator.broker_local_deals(day)
-        self.mediator.run_buses(day)
-
-        # civilians
-        new_disp = self._civilians_move(day)
-
-        # pain (each bloc's talks feel the strength-weighted pain of its factions)
-        inc = [0.0] * len(self.blocs)
-        wsum = [0.0] * len(self.blocs)
-        for f in self.factions:
-            towns = f.towns
-            d = f.suffer(float(self.strikes[towns].sum()), float(applied[towns].sum()),
-                         float(new_disp[towns].sum()))
-            b = f.bloc
-            if b >= 0:
-                inc[b] += d * f.spec.strength
-                wsum[b] += f.spec.strength
-        for b, talks in enumerate(self.talks_by_bloc):
-            if talks.state == NegState.ESCALATION and wsum[b] > 0:
-                talks.pain_since_collapse += inc[b] / wsum[b]
-
-        self.tick += 1
-        self._record()
-        if self.tick >= self.n_ticks:
-            self.running = False
-
-    def _civilians_move(self, day: float) -> np.ndarray:
-        fp, rp = self.params.flight, self.params.returns
-        w = self.world
-        if self._kernel[0] != fp.kernel_km:  # once per run; again if an intervention changes it
-            self._kernel = (fp.kernel_km, bombardment.distance_kernel(w.dist_km, fp.kernel_km),
-                            bombardment.distance_kernel(self.d_zone_town, fp.kernel_km))
-        _, kernel, zone_kernel = self._kernel
-        threat = bombardment.local_intensity(self.intensity, kernel)
-        zone_threat = bombardment.local_intensity(self.intensity, zone_kernel)
-        b_front = fp.b_front if self.params.regime.ground_capacity > 0 else 0.0  # no offensive
-        ultimatum = (self.offered & territory.rebel_side(self.control)).astype(np.float64)
-        p_flee = flight.flight_probability(threat, self.d_regime, self.axis_w, ultimatum, fp.b0,
-                                           fp.b_strike, b_front, fp.front_scale_km, fp.b_offer,
-                                           self.dt_days)
-        p_flee = np.where(territory.rebel_side(self.control), p_flee, 0.0)
-        quiet = returns.quiet_towns(self.last_strike_day, w.dist_km, day, rp.quiet_days,
-                                    rp.quiet_radius_km)
-        p_ret = returns.return_probability(self.settled_mask(), quiet, rp.rate, self.dt_days)
-
-        same_pocket = (self.pocket[:, None] == self.pocket[None, :]) if self.params.world.pockets \
-            else None
-        host, d_host = flight.choose_host(threat, w.dist_km, territory.rebel_side(self.control),
-                                          fp.host_max_km, fp.host_threat_km, same_pocket)
-        dist, available, dest_threat, asc, dest_loc = siege.destinations(
-            self.dest_zones, self.loc, self.d_zone, self.d_regime, host, d_host, threat,
-            zone_threat, self.fallback, fp, self.params.regime.corridors_open)
-        probs = flight.destination_probabilities(dist, available, dest_threat, asc, fp.c_dist,
-                                                 fp.c_safe, fp.safety_scale)
-        nowhere = probs.sum(axis=1) <= 0  # no reachable destination: they shelter in place
-        cum = np.cumsum(probs, axis=1)
-        cum[:, -1] = 1.0
-        ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
-        civ = self.civilians
-        new_disp = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick)
-        self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
-        p_cross = 1.0 - math.exp(-fp.cross_rate * self.dt_days)
-        for z in self.closable:
-            if z.id in self.params.borders.open:
-                civ.cross(self.loc.zone[z.id], self.loc.crossed[z.id], p_cross, self.tick)
-        return new_disp
+        st.d_regime = territory.distance_to_regime(st.control, self.world.dist_km)
+        st.on_front = territory.rebel_side(st.control) & (st.d_regime <= p.front_km)
+        st.axis_w = self.regime.axis()
+        st.front_w = st.on_front * st.axis_w
 
     # --- recording ------------------------------------------------------------------------
-    def _record(self) -> None:
+    def record(self) -> None:
+        """Phase 10: the tick's timeseries row (and, at each day's start, the town table)."""
         civ = self.civilians
         T = self.world.n_towns
         counts = civ.counts_by_loc()
-        self.present = counts[:T]
+        self.state.present = counts[:T]
         at_home_by = civ.at_home_by_town()
         at_home = int(at_home_by.sum())
         alive = civ.initial - civ.dead
         lc = self.loc
         at_zone = {z.column: int(counts[lc.zone[z.id]]) for z in self.dest_zones}
         evac = int(counts[lc.exit0])
-        crossed = {z.crossed_column: int(counts[lc.crossed[z.id]]) for z in self.closable}
+        crossed = {z.crossed_column: int(counts[lc.crossed[z.id]]) for z in self.closable
+                   if z.crossed_column}  # every closable zone has one (sim/world/case.py)
         displaced = alive - at_home - evac - sum(crossed.values())
         at_closable = sum(at_zone[z.column] for z in self.closable)
-        ctl = self.control
-        row = {
+        ctl = self.state.control
+        row: dict[str, Any] = {
             "time": None, "day": self.day,
             "displaced_total": displaced,
             **{z.column: at_zone[z.column] for z in self.closable},
@@ -530,8 +666,8 @@ class NegotiationModel(mesa.Model):
             "towns_negotiating": int((ctl == Control.NEGOTIATING).sum()),
             "regime_share_area": territory.regime_share_area(ctl, self.world.area_km2),
             "area_handed_over_km2_cum": self.area_handed_over,
-            "bombardment_intensity": float(self.intensity.sum()),
-            "strikes": int(self.strikes.sum()),
+            "bombardment_intensity": float(self.state.intensity.sum()),
+            "strikes": int(self.state.strikes.sum()),
             "negotiation_state": self.talks.state.value,
             "collapses": sum(t.collapses for t in self.talks_by_bloc),
             "pockets": self.n_pockets,
@@ -549,10 +685,9 @@ class NegotiationModel(mesa.Model):
         for col, mask in self.region_columns.items():
             row[col] = territory.regime_share_area(ctl[mask], self.world.area_km2[mask])
         self.rows.append(row)
-        self.datacollector.collect(self)
         if self.tick % self.ticks_per_day == 0:
-            self.town_days.append((self.day, ctl.copy(), self.present.copy(), at_home_by,
-                                   civ.away_by_home(), self.deaths_town.copy()))
+            self.town_days.append((self.day, ctl.copy(), self.state.present.copy(), at_home_by,
+                                   civ.away_by_home(), self.state.deaths.copy()))
 
     def run(self) -> None:
         """Run to the horizon."""

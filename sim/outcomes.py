@@ -16,6 +16,13 @@ or resumption (``after_talks`` days), or only at the end of the run.
   the day of a named event, the first day a column reaches a threshold... built from the generic
   functions of :data:`FUNCTIONS` (:func:`read_outcomes_file`). No case needs code.
 
+**Times are compared exactly, in whole hours.** A run records at the start of each tick, and a tick
+is ``time.tick_hours`` long, a whole number of hours: every ``day`` in its tables is a whole
+number of hours (``tick * tick_hours / 24``), so :func:`hours` (``np.rint(day * 24)``) recovers
+it exactly as an integer and windows ("the 24 h after the collapse") are integer comparisons.
+A day given in a file (an outcome's or a target's ``day``, any decimal) is compared exactly
+against those integers (:func:`sim.rules.clock.exact`). No tolerance is needed.
+
 Outcomes never parse event text: events carry a numeric ``value`` (deaths in a ``casualties``
 event, km² in an ``area_handed_over`` event, persons in an ``evacuation``, strikes in a
 ``strike``).
@@ -35,6 +42,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import ScenarioError
+from sim.rules.clock import HOURS_PER_DAY, exact
 from sim.rules.negotiation import DEFAULT_BLOC
 
 
@@ -69,14 +77,30 @@ class Outcome:
 
 
 # --- reading the tables ----------------------------------------------------------------------
+def hours(day: Any) -> Any:
+    """A run's time(s) in days (records, events: whole hours) as whole hours (int64)."""
+    return np.rint(np.asarray(day, dtype=np.float64) * HOURS_PER_DAY).astype(np.int64)
+
+
 def value_at(ts: pd.DataFrame, column: str, day: float) -> float:
-    """The column's value at the last record at or before ``day`` (records in time order);
-    NaN (missing) for a day past the run's last record (its horizon): the run says nothing
-    about it."""
-    days = ts["day"].to_numpy()
-    if not len(days) or day > float(days[-1]) + 1e-9:
+    """The column's value at the last record at or before ``day`` (any day, e.g. from a file;
+    records in time order); NaN (missing) for a day past the run's last record (its horizon):
+    the run says nothing about it."""
+    if not len(ts):
         return math.nan
-    i = int(np.searchsorted(days, day + 1e-9, side="right")) - 1
+    h = exact(day) * HOURS_PER_DAY
+    if h > int(hours(ts["day"].iloc[-1])):
+        return math.nan
+    return value_at_hour(ts, column, math.floor(h))
+
+
+def value_at_hour(ts: pd.DataFrame, column: str, hour: int) -> float:
+    """The column's value at the last record at or before ``hour`` (whole hours from day 0);
+    NaN for an hour past the run's last record."""
+    rec = hours(ts["day"].to_numpy())
+    if not len(rec) or hour > rec[-1]:
+        return math.nan
+    i = int(np.searchsorted(rec, hour, side="right")) - 1
     return float(ts[column].iloc[i]) if i >= 0 else math.nan
 
 
@@ -154,24 +178,28 @@ def _resumed(t: RunTables) -> float:
     return first_day(t.events, "talks_resumed")
 
 
-def _settled_at(t: RunTables, day: float) -> float:
-    return value_at(t.timeseries, "towns_reconciled", day) + value_at(t.timeseries,
-                                                                      "towns_captured", day)
+def _settled_at(t: RunTables, hour: int) -> float:
+    return (value_at_hour(t.timeseries, "towns_reconciled", hour)
+            + value_at_hour(t.timeseries, "towns_captured", hour))
 
 
 def _towns_settled_at_collapse(t: RunTables) -> float:
     c = _collapse(t)
-    return _settled_at(t, c) if not math.isnan(c) else math.nan
+    return _settled_at(t, int(hours(c))) if not math.isnan(c) else math.nan
 
 
 def _localities_settled_at_collapse(t: RunTables) -> float:
     c = _collapse(t)
-    return value_at(t.timeseries, "localities_settled", c) if not math.isnan(c) else math.nan
+    return (value_at_hour(t.timeseries, "localities_settled", int(hours(c)))
+            if not math.isnan(c) else math.nan)
 
 
 def _towns_settled_24h_after_collapse(t: RunTables) -> float:
     c = _collapse(t)
-    return float(_settled_at(t, c + 1.0) - _settled_at(t, c)) if not math.isnan(c) else math.nan
+    if math.isnan(c):
+        return math.nan
+    ch = int(hours(c))
+    return float(_settled_at(t, ch + HOURS_PER_DAY) - _settled_at(t, ch))
 
 
 def _blitz_max_town_deaths(t: RunTables) -> float:
@@ -179,9 +207,10 @@ def _blitz_max_town_deaths(t: RunTables) -> float:
     c = _collapse(t)
     if math.isnan(c):
         return math.nan
-    ev = t.events
-    cas = ev[(ev["day"] >= c - 1e-9) & (ev["day"] < c + 1.0) & (ev["kind"] == "casualties")
-             & (ev["actor"] == "regime")]
+    ev, ch = t.events, int(hours(c))
+    eh = hours(ev["day"].to_numpy())
+    cas = ev[(eh >= ch) & (eh < ch + HOURS_PER_DAY) & (ev["kind"] == "casualties").to_numpy()
+             & (ev["actor"] == "regime").to_numpy()]
     if not len(cas):
         return 0.0
     return float(_values(cas).groupby(cas["target"]).sum().max())
@@ -192,8 +221,10 @@ def _area_handed_over_48h(t: RunTables) -> float:
     c = _collapse(t)
     if math.isnan(c):
         return math.nan
-    ev = t.events
-    after = ev[(ev["day"] >= c - 1e-9) & (ev["day"] < c + 2.0) & (ev["kind"] == "area_handed_over")]
+    ev, ch = t.events, int(hours(c))
+    eh = hours(ev["day"].to_numpy())
+    after = ev[(eh >= ch) & (eh < ch + 2 * HOURS_PER_DAY)
+               & (ev["kind"] == "area_handed_over").to_numpy()]
     return float(_values(after).sum()) if len(after) else 0.0
 
 
@@ -203,12 +234,13 @@ def _blitz_intensity_ratio(t: RunTables) -> float:
     if math.isnan(c):
         return math.nan
     ts = t.timeseries
-    pre = ts[ts["day"] < c - 1e-9]
-    blitz = ts[(ts["day"] > c + 1e-9) & (ts["day"] <= c + 1.0 + 1e-9)]
+    th, ch = hours(ts["day"].to_numpy()), int(hours(c))
+    pre = ts[th < ch]
+    blitz = ts[_day_after(th, ch)]
     if not (len(pre) and len(blitz)):
         return math.nan
-    return (float(blitz["bombardment_intensity"].max())
-            / max(float(pre["bombardment_intensity"].max()), 1e-9))
+    return _ratio(float(blitz["bombardment_intensity"].max()),
+                  float(pre["bombardment_intensity"].max()))
 
 
 def _strikes_after_resume_ratio(t: RunTables) -> float:
@@ -217,11 +249,26 @@ def _strikes_after_resume_ratio(t: RunTables) -> float:
     if math.isnan(r) or math.isnan(c):
         return math.nan
     ts = t.timeseries
-    blitz = ts[(ts["day"] > c + 1e-9) & (ts["day"] <= c + 1.0 + 1e-9)]
-    after = ts[(ts["day"] > r + 1e-9) & (ts["day"] <= r + 1.0 + 1e-9)]
+    th = hours(ts["day"].to_numpy())
+    blitz = ts[_day_after(th, int(hours(c)))]
+    after = ts[_day_after(th, int(hours(r)))]
     if not (len(after) and len(blitz)):
         return math.nan
-    return float(after["strikes"].mean()) / max(float(blitz["strikes"].mean()), 1e-9)
+    return _ratio(float(after["strikes"].mean()), float(blitz["strikes"].mean()))
+
+
+def _day_after(rec_hours: np.ndarray, hour: int) -> np.ndarray:
+    """Records of the 24 h after ``hour``: later than it, at most a day later."""
+    return (rec_hours > hour) & (rec_hours <= hour + HOURS_PER_DAY)
+
+
+def _ratio(num: float, den: float) -> float:
+    """``num / den`` for bombardment (strikes, intensity: never negative). Over a quiet period
+    (``den == 0``) the ratio is 0 if the other period is quiet too, else unbounded (``inf``; before
+    issue 16 the denominator was floored at a billionth: a finite but meaningless number)."""
+    if den > 0:
+        return num / den
+    return 0.0 if num <= 0 else math.inf
 
 
 def _resume_delay_h(t: RunTables) -> float:
@@ -238,7 +285,7 @@ def _corridors_open_day(t: RunTables) -> float:
 
 def _peak_day(t: RunTables) -> float:
     ts = t.timeseries
-    return float(ts["day"].iloc[int(ts["displaced_total"].values.argmax())])
+    return float(ts["day"].iloc[int(ts["displaced_total"].to_numpy().argmax())])
 
 
 GENERIC_OUTCOMES: tuple[Outcome, ...] = (

@@ -41,12 +41,14 @@ import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import ScenarioError
+from sim.rules.clock import exact
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,6 +105,22 @@ class Target:
             return v, math.inf
         return -math.inf, v
 
+    def exact_bounds(self) -> tuple[Fraction | float, Fraction | float]:
+        """:meth:`bounds` computed exactly from the decimals written in the targets file
+        (:func:`sim.rules.clock.exact`), infinite ends as ``±inf``: a model value on a bound
+        (150 persons for "120-150", day 15.25 for "day 15") is within it whatever the binary
+        rounding of ``value - tolerance``."""
+        if self.interval is not None:
+            return _exact_or_inf(self.interval[0]), _exact_or_inf(self.interval[1])
+        v, t = exact(self.value), exact(self.tolerance)
+        if self.kind == "relative":
+            return v - t * abs(v), v + t * abs(v)
+        if self.kind in ("absolute", "range", "day_range"):
+            return v - t, v + t
+        if self.kind == "min":
+            return v, math.inf
+        return -math.inf, v
+
     def describe_tolerance(self) -> str:
         if self.kind == "relative":
             return f"±{self.tolerance:.0%}"
@@ -134,8 +152,8 @@ class Target:
             if self.kind == "range":
                 width = max(width, RANGE_FLOOR * abs(self.value))
             dev = abs(m - self.value)
-            if width <= 0:
-                return 0.0 if dev <= 1e-9 else CAP_ERROR
+            if width <= 0:  # an exact target: met only by its value exactly (as written)
+                return 0.0 if _exact_or_inf(m) == exact(self.value) else CAP_ERROR
             return min(dev / width, CAP_ERROR)
         violation = self.value - m if self.kind == "min" else m - self.value
         if violation <= 0:
@@ -147,17 +165,41 @@ class Target:
         """Whether a model value is within the target's tolerance."""
         if model is None or (isinstance(model, float) and math.isnan(model)):
             return self.never_ok
-        lo, hi = self.bounds()
+        lo, hi = self.exact_bounds()
+        x = _exact_or_inf(float(model), binary=True)
         if self.kind == "day_range":
-            return lo - 1e-9 <= float(model) < hi - 1e-9
-        return lo - 1e-9 <= float(model) <= hi + 1e-9
+            return _le(lo, x) and _lt(x, hi)
+        return _le(lo, x) and _le(x, hi)
 
     def within_widened(self, model: float, share: float = 0.1) -> bool:
         """Whether a model value is within the bounds widened by ``share`` (:meth:`widened`)."""
         if model is None or (isinstance(model, float) and math.isnan(model)):
             return self.never_ok
-        lo, hi = self.widened(share)
-        return lo - 1e-9 <= float(model) <= hi + 1e-9
+        lo, hi = self.exact_bounds()
+        w = exact(share)
+        x = _exact_or_inf(float(model), binary=True)
+        return _le(_widen(lo, -w), x) and _le(x, _widen(hi, w))
+
+
+def _exact_or_inf(x: float, binary: bool = False) -> Fraction | float:
+    """A finite number as an exact fraction: the decimal it was written as (a file's), or with
+    ``binary`` the float's own value (a model's); infinities stay floats."""
+    if math.isinf(x):
+        return x
+    return Fraction(x) if binary else exact(x)
+
+
+def _le(a: Fraction | float, b: Fraction | float) -> bool:
+    return a <= b
+
+
+def _lt(a: Fraction | float, b: Fraction | float) -> bool:
+    return a < b
+
+
+def _widen(bound: Fraction | float, share: Fraction) -> Fraction | float:
+    """A bound moved outward by ``share`` of its own size (``share`` < 0: the lower bound)."""
+    return bound if isinstance(bound, float) else bound + share * abs(bound)
 
 
 def _num(x: float) -> str:
@@ -450,12 +492,11 @@ def series_values(ts: pd.DataFrame, targets: Sequence[Target]) -> dict[str, floa
     its day (NaN if the run ends before that day)."""
     from sim.outcomes import value_at
 
-    last = float(ts["day"].iloc[-1]) if len(ts) else -math.inf
     out: dict[str, float] = {}
     for t in targets:
         if t.series is None or not t.modelled or t.day is None:
             continue
-        out[t.outcome] = value_at(ts, t.series, t.day) if t.day <= last + 1e-9 else math.nan
+        out[t.outcome] = value_at(ts, t.series, t.day)  # NaN past the run's last record
     return out
 
 

@@ -1,4 +1,4 @@
-"""Daraa's results, pinned: the same frozen scenario and seeds must give the same runs. Pinned
+"""Daraa's and Eastern Ghouta's results, pinned: the same frozen scenario and seeds must give the same runs. Pinned
 before issue 14 generalised the model (cases as data, pockets, blocs, bus evacuation, shelter in
 place), and again, deliberately, when issue 14 was merged with issue 12's later changes (the
 localities column; a scaled population's strike deaths scaled with it), before issue 16's
@@ -11,8 +11,12 @@ seeds each, every summary outcome, every timeseries column every 4 days and the 
 of each kind, as the model produced them before the change. The refactor keeps the random draws
 in the same order, so the comparison is exact (floats to 1e-9 relative).
 
-Regenerate the JSON only for a deliberate change of the model's Daraa results, never to make
-this test pass after a refactor: ``python tests/test_daraa_pin.py --write``.
+``tests/data/ghouta_pin.toml`` is the same for the second case: a frozen copy of the fully resolved
+Eastern Ghouta baseline (at ee3dca9, population scale 0.05), pinned before issue 16's refactor in
+``tests/data/ghouta_pin.json`` (3 seeds, the same measures).
+
+Regenerate a JSON only for a deliberate change of the model's results for that case, never to make
+this test pass after a refactor: ``python tests/test_daraa_pin.py --write daraa`` (or ``ghouta``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ DATA = Path(__file__).parent / "data"
 PIN = DATA / "daraa_pin.json"
 SCENARIOS = ("daraa_pin.toml", "daraa_pin_levers.toml")
 SEEDS = (1, 2, 3, 4, 5)
+GHOUTA_PIN = DATA / "ghouta_pin.json"
+GHOUTA_SCENARIOS = ("ghouta_pin.toml",)
+GHOUTA_SEEDS = (1, 2, 3)
 EVERY_DAYS = 4
 #: Outcomes whose definition changed on purpose, with the tolerance that change allows: before
 #: issue 14 the area handed over was parsed back from event text, where each town's km2 was
@@ -61,11 +68,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
-@pytest.mark.parametrize("seed", SEEDS)
-def test_daraa_runs_are_unchanged_by_the_generalisation(scenario, seed):
-    want = json.loads(PIN.read_text())[scenario][str(seed)]
-    got = measure(scenario, seed)
+def _check(want: dict[str, Any], got: dict[str, Any]) -> None:
     assert got["n_timeseries_rows"] == want["n_timeseries_rows"]
     for k, v in want["outcomes"].items():
         assert k in got["outcomes"], f"outcome {k} no longer resolves"
@@ -81,7 +84,25 @@ def test_daraa_runs_are_unchanged_by_the_generalisation(scenario, seed):
     assert got["events"] == want["events"]
 
 
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_daraa_runs_are_unchanged_by_the_generalisation(scenario, seed):
+    _check(json.loads(PIN.read_text())[scenario][str(seed)], measure(scenario, seed))
+
+
+@pytest.mark.parametrize("scenario", GHOUTA_SCENARIOS)
+@pytest.mark.parametrize("seed", GHOUTA_SEEDS)
+def test_ghouta_runs_are_unchanged_by_the_refactor(scenario, seed):
+    _check(json.loads(GHOUTA_PIN.read_text())[scenario][str(seed)], measure(scenario, seed))
+
+
 if __name__ == "__main__" and "--write" in sys.argv:
-    out = {sc: {str(s): measure(sc, s) for s in SEEDS} for sc in SCENARIOS}
-    PIN.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {PIN}")
+    case = sys.argv[sys.argv.index("--write") + 1] if len(sys.argv) > sys.argv.index("--write") + 1 \
+        else ""
+    cases = {"daraa": (PIN, SCENARIOS, SEEDS), "ghouta": (GHOUTA_PIN, GHOUTA_SCENARIOS, GHOUTA_SEEDS)}
+    if case not in cases:
+        sys.exit("usage: python tests/test_daraa_pin.py --write daraa|ghouta")
+    path, scenarios, seeds = cases[case]
+    out = {sc: {str(s): measure(sc, s) for s in seeds} for sc in scenarios}
+    path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {path}")

@@ -52,6 +52,13 @@ class Locations:
                    {z.id: exit0 + 1 + j for j, z in enumerate(world.closable_zones)})
 
 
+#: Household sizes are drawn in batches of ``n / mean_size * DRAW_MARGIN + DRAW_EXTRA`` (more than
+#: a town needs, so one batch almost always suffices). Not a model parameter, but part of the
+#: random stream: changing either changes every run's draws.
+DRAW_MARGIN = 1.3
+DRAW_EXTRA = 10
+
+
 def make_households(pop_by_town: np.ndarray, mean_size: float,
                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Split each town's population into households (sizes 1 + Poisson(mean - 1)).
@@ -63,7 +70,7 @@ def make_households(pop_by_town: np.ndarray, mean_size: float,
     for t, n in enumerate(pop_by_town.tolist()):
         if n <= 0:
             continue
-        k = int(n / mean_size * 1.3) + 10
+        k = int(n / mean_size * DRAW_MARGIN) + DRAW_EXTRA
         s = 1 + rng.poisson(lam, size=k)
         while s.sum() < n:
             s = np.concatenate([s, 1 + rng.poisson(lam, size=k)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -26,7 +25,7 @@ class Faction(mesa.Agent):
         super().__init__(model)
         self.spec = spec
         self.index = index
-        self.towns = np.flatnonzero(model.faction_idx == index)
+        self.towns = np.flatnonzero(model.traits.faction == index)
         self.initial_towns = max(len(self.towns), 1)
         self.pain = 0.0
         self.last_increment = 0.0
@@ -39,7 +38,7 @@ class Faction(mesa.Agent):
 
     def held_share(self) -> float:
         """Share of its day-0 towns still held (its military balance)."""
-        return float(rebel_side(self.model.control[self.towns]).sum()) / self.initial_towns
+        return float(rebel_side(self.model.state.control[self.towns]).sum()) / self.initial_towns
 
     def suffer(self, strikes: float, deaths: float, new_displaced: float) -> float:
         """Accumulate pain for one tick; returns this tick's increment.
@@ -47,12 +46,10 @@ class Faction(mesa.Agent):
         Deaths and displaced persons count at full scale (divided by ``world.population_scale``):
         a population scaled down to run faster must weigh on the talks as the whole one does."""
         p = self.model.params.negotiation
-        dt = self.model.dt_days
-        scale = self.model.params.world.population_scale
-        deaths, new_displaced = deaths / scale, new_displaced / scale
-        inc = (p.pain_per_strike * strikes + p.pain_per_death * deaths
-               + p.pain_per_displaced * new_displaced / 1000.0)
-        self.pain = self.pain * math.exp(-p.pain_decay * dt) + inc
+        inc = acceptance.pain_increment(strikes, deaths, new_displaced,
+                                        self.model.params.world.population_scale,
+                                        p.pain_per_strike, p.pain_per_death, p.pain_per_displaced)
+        self.pain = acceptance.accumulate_pain(self.pain, inc, p.pain_decay, self.model.dt_days)
         self.last_increment = inc
         return inc
 
@@ -63,7 +60,9 @@ class Faction(mesa.Agent):
         p = self.model.params.negotiation
         v_deal = acceptance.deal_value(terms.phases, terms.safe_passage, terms.guarantees,
                                        self.spec.hardliner_share, p.deal_base, p.passage_value,
-                                       p.disarm_risk)
+                                       p.disarm_risk,
+                                       acceptance.disarm_stake(self.spec.heavy_weapons,
+                                                               p.weapons_risk))
         v_fight = acceptance.fight_value(self.held_share(), self.spec.resolve, day, self.pain,
                                          p.hold_value, p.hope0, p.hope_decay)
         return acceptance.accept_probability(v_deal, v_fight, p.noise)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import negotiation, offers, reconciliation
+from sim.rules import evacuation, negotiation, offers, reconciliation
 from sim.rules.acceptance import coalition_accepts
 from sim.rules.negotiation import NegState, Terms
 from sim.rules.territory import Control
@@ -38,15 +38,16 @@ class Mediator(mesa.Agent):
         if t.state == NegState.NO_TALKS:
             share = max(m.bloc_settled_share(b), m.settled_share())  # its towns', or the area's
             if negotiation.should_open(share, pm.open_share, pm.enabled) \
-                    and day >= pm.offers_from_day and m.rebel_negotiable_towns(b).size:
-                t.open(day, pm.deadline_days)
+                    and m.tick >= m.due(pm.offers_from_day) and m.rebel_negotiable_towns(b).size:
+                t.open(m.tick, m.ticks(pm.deadline_days))
                 m.log("talks_opened", "mediator", name, "comprehensive talks")
+                # the nominal deadline (the talks collapse at the first tick starting after it)
                 m.log("ultimatum", "mediator", name,
-                      f"deadline day {t.deadline_day:.2f}; {t.terms.describe()}")
+                      f"deadline day {day + pm.deadline_days:.2f}; {t.terms.describe()}")
             return
         if t.state in (NegState.TALKS, NegState.REJECTED, NegState.ESCALATION, NegState.RESUMED) \
                 and not m.rebel_negotiable_towns(b).size:
-            t.end(day)
+            t.end(m.tick)
             m.log("talks_ended", "mediator", name,
                   "no town left to negotiate for: all settled locally or taken")
             return
@@ -56,9 +57,10 @@ class Mediator(mesa.Agent):
                 conceded = None
                 if m.rng.random() < pm.concede_prob:
                     conceded = t.terms.concede(pm.concession, pm.guarantee_step)
-                t.resume(day, pm.deadline_days, conceded)
+                since = m.tick - t.last_collapse_at if t.last_collapse_at else 0
+                t.resume(m.tick, m.ticks(pm.deadline_days), conceded)
                 m.log("talks_resumed", name, "mediator",
-                      f"after {day - (t.last_collapse_day or day):.2f} days of escalation"
+                      f"after {since * m.dt_days:.2f} days of escalation"
                       + (f"; mediator concedes: {t.terms.describe()}" if conceded else ""))
                 m.log("strikes_halted", "regime", name, "halt while talks resume")
                 m.trigger("first_resumption")
@@ -68,21 +70,21 @@ class Mediator(mesa.Agent):
             return
         if t.state in (NegState.DEAL, *negotiation.FINAL):
             return
-        if t.offer_due(day):
-            t.make_offer(day)
+        if t.offer_due(m.tick):
+            t.make_offer(m.tick)
             m.log("offer_made", "mediator", name, t.terms.describe())
             accepted = self._bloc_answers(b, t.terms, day)
-            t.answer(accepted, day, pm.round_hours)
+            t.answer(accepted, m.tick, m.ticks_h(pm.round_hours))
             if accepted:
                 m.log("deal_signed", name, "mediator", f"comprehensive: {t.terms.describe()}",
                       float(len(m.rebel_negotiable_towns(b))))
                 m.trigger("deal")
-                t.start_handover(day, pm.handover_days)
+                t.start_handover(m.tick, m.ticks(pm.handover_days))
                 self._hand_over(b, day)
                 return
             m.log("offer_rejected", name, "mediator", t.terms.describe())
-        if t.deadline_passed(day):
-            t.collapse(day)
+        if t.deadline_passed(m.tick):
+            t.collapse(m.tick)
             m.log("talks_collapsed", name, "mediator",
                   f"collapse #{t.collapses}: {t.terms.describe()} rejected", float(t.collapses))
             m.trigger("first_collapse")
@@ -103,63 +105,63 @@ class Mediator(mesa.Agent):
         m = self.model
         t = m.talks_by_bloc[b]
         todo = m.rebel_negotiable_towns(b)
-        end = t.handover_end_day if t.handover_end_day is not None else day
-        ticks_left = max(1, int(np.ceil((end - day) / m.dt_days - 1e-9)))
+        end = t.handover_end_at if t.handover_end_at is not None else m.tick
+        ticks_left = max(1, int(end - m.tick))
         k = int(np.ceil(len(todo) / ticks_left)) if len(todo) else 0
         if k:
-            order = todo[np.argsort(m.d_regime[todo], kind="stable")]
+            order = todo[np.argsort(m.state.d_regime[todo], kind="stable")]
             for i in order[:k]:
                 self.settle_town(int(i), "comprehensive")
         if not len(m.rebel_negotiable_towns(b)):
-            t.complete(day)
+            t.complete(m.tick)
             m.log("deal_implemented", "mediator", m.bloc_names[b], "handover complete")
 
     # --- local deals ----------------------------------------------------------------------
-    def make_offers(self, day: float) -> None:
-        """Present local terms to the towns the offensive has reached (:mod:`sim.rules.offers`)."""
+    def make_offers(self) -> np.ndarray:
+        """The towns the offensive has reached that receive local terms now (a mask; the model
+        records them, :mod:`sim.rules.offers`)."""
         m = self.model
+        st, tr = m.state, m.traits
         pm = m.params.mediator
         if not (pm.enabled and pm.local_deals) or self._all_settled():
-            return
-        eligible = (m.control == Control.REBEL) & m.negotiable & m.committee & self._open_blocs()
-        new = offers.new_offers(day, pm.offers_from_day, eligible, m.offered, m.axis_w,
-                                pm.offer_reach)
-        for i in np.flatnonzero(new):
-            m.offered[i] = True
-            m.log("local_offer", "mediator", m.world.town_id[i], "local terms offered")
+            return np.zeros(m.world.n_towns, dtype=bool)
+        eligible = (st.control == Control.REBEL) & tr.negotiable & tr.committee & self._open_blocs()
+        return offers.new_offers(m.tick, m.due(pm.offers_from_day), eligible, st.offered, st.axis_w,
+                                 pm.offer_reach)
 
-    def broker_local_deals(self, day: float) -> None:
+    def broker_local_deals(self) -> None:
+        """Committees whose local talks are done sign their deals; committees under enough
+        pressure open local talks (:mod:`sim.rules.reconciliation`; the model opens them)."""
         m = self.model
+        st, tr = m.state, m.traits
         pm = m.params.mediator
         if not (pm.enabled and pm.local_deals) or self._all_settled():
             return
         open_blocs = self._open_blocs()
         # committees whose talks are done sign their deals (not those under a bloc's deal)
-        done = np.flatnonzero((m.control == Control.NEGOTIATING) & (m.local_deal_day <= day + 1e-9)
+        done = np.flatnonzero((st.control == Control.NEGOTIATING) & (st.local_deal_tick <= m.tick)
                               & open_blocs)
         for i in done:
             self.settle_town(int(i), "local")
         pr = m.params.reconciliation
         # The border crossing is held by the joint command itself, not by a town committee:
         # it changes hands by force or under the comprehensive deal, never by a local deal.
-        rebel = (m.control == Control.REBEL) & m.negotiable & m.committee & m.offered & open_blocs
+        rebel = ((st.control == Control.REBEL) & tr.negotiable & tr.committee & st.offered
+                 & open_blocs)
         if not rebel.any():
             return
         settled = m.settled_mask()
         pressure = reconciliation.reconciliation_pressure(
-            m.front_w, m.intensity, reconciliation.neighbour_share(settled, m.neighbours),
-            m.settled_share(), m.hardliners, pr.w_front, pr.w_strikes, pr.w_neigh, pr.w_deals,
+            st.front_w, st.intensity, reconciliation.neighbour_share(settled, tr.neighbours),
+            m.settled_share(), tr.hardliners, pr.w_front, pr.w_strikes, pr.w_neigh, pr.w_deals,
             pr.w_hard)
         # a bloc in comprehensive talks negotiates for its towns: they hold together
-        in_talks = np.array([st != NegState.NO_TALKS for st in m.bloc_states()] + [False])
+        in_talks = np.array([s != NegState.NO_TALKS for s in m.bloc_states()] + [False])
         if in_talks.any():
-            pressure = pressure - pr.w_bloc * in_talks[m.town_bloc]
-        prob = reconciliation.open_talks_probability(pressure, m.theta, pr.rate, m.dt_days)
-        start = np.flatnonzero(rebel & (m.rng.random(len(prob)) < prob))
-        for i in start:
-            m.set_control(int(i), Control.NEGOTIATING, "talks_opened", "mediator",
-                          "local reconciliation talks")
-            m.local_deal_day[i] = day + pm.local_talks_hours / 24.0
+            pressure = pressure - pr.w_bloc * in_talks[tr.bloc]
+        prob = reconciliation.open_talks_probability(pressure, tr.theta, pr.rate, m.dt_days)
+        for i in np.flatnonzero(rebel & (m.rng.random(len(prob)) < prob)):
+            m.open_local_talks(int(i))
 
     def _all_settled(self) -> bool:
         """Every bloc has signed its comprehensive deal (no local deal is left to broker)."""
@@ -169,14 +171,14 @@ class Mediator(mesa.Agent):
         """Towns whose bloc has not signed a comprehensive deal (and towns of no bloc)."""
         m = self.model
         settled = np.array([st in negotiation.SETTLED for st in m.bloc_states()] + [False])
-        return ~settled[m.town_bloc]
+        return ~settled[m.traits.bloc]
 
     def settle_town(self, i: int, how: str) -> None:
         """A town signs (local or comprehensive deal) and passes to regime control."""
         m = self.model
-        b = int(m.town_bloc[i])
+        b = int(m.traits.bloc[i])
         t = m.talks_by_bloc[b] if b >= 0 else m.talks
-        if m.control[i] == Control.REBEL:
+        if m.state.control[i] == Control.REBEL:
             m.set_control(i, Control.NEGOTIATING, "talks_opened", "mediator",
                           f"{how} handover")
         m.set_control(i, Control.RECONCILED, "town_reconciled", "mediator", how)
@@ -188,12 +190,14 @@ class Mediator(mesa.Agent):
             m.log("local_deal", m.world.town_id[i], "mediator", "town reconciled by a local deal")
         if passage:
             pm = m.params.mediator
-            share = pm.evacuation_share_hardline if m.hardliners[i] >= 0.5 else pm.evacuation_share
+            share = evacuation.evacuation_share(m.traits.hardliners[i],
+                                                pm.evacuation_share_hardline,
+                                                pm.evacuation_share, pm.hardline_majority)
             if share > 0:
                 m.buses.queue(i, share * m.civilians.present_in(i))
-                self.run_buses(day=m.day)
+                self.run_buses()
 
-    def run_buses(self, day: float) -> None:
+    def run_buses(self) -> None:
         """The buses of safe passage carry out those waiting, up to the tick's capacity
         (:mod:`sim.rules.evacuation`)."""
         m = self.model

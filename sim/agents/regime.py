@@ -29,56 +29,59 @@ class Regime(mesa.Agent):
     def __init__(self, model: NegotiationModel) -> None:
         super().__init__(model)
         self._axis_cache: dict[tuple[float, float], np.ndarray] = {}
-        #: axes opened by the continuing offensive: (focus town index, day opened)
-        self.auto_axes: list[tuple[int, float]] = []
+        #: axes opened by the continuing offensive: (focus town index, tick opened)
+        self.auto_axes: list[tuple[int, int]] = []
+        #: the tick each dated axis of the plan opens (converted once, at build)
+        self.axis_from = [model.due(a.from_day) for a in model.params.regime.axes]
 
     def _axis_km(self, lat: float, lon: float) -> np.ndarray:
         """Town distances to an axis' focus, computed once per focus (not every tick)."""
         key = (float(lat), float(lon))
         if key not in self._axis_cache:
             w = self.model.world
-            self._axis_cache[key] = haversine_km(w.lat, w.lon, np.float64(lat), np.float64(lon))
+            self._axis_cache[key] = haversine_km(w.lat, w.lon, np.asarray(lat, dtype=np.float64),
+                                                 np.asarray(lon, dtype=np.float64))
         return self._axis_cache[key]
 
-    def open_axes(self, day: float) -> list[tuple[np.ndarray, float, float]]:
-        """The open axes as (town distances to the focus, radius km, weight)."""
+    def open_axes(self) -> list[tuple[np.ndarray, float, float]]:
+        """The axes open now as (town distances to the focus, radius km, weight)."""
         p = self.model.params.regime
+        now = self.model.tick
         out = [(self._axis_km(a.lat, a.lon), a.radius_km, a.weight)
-               for a in p.axes if day + 1e-9 >= a.from_day]
+               for a, start in zip(p.axes, self.axis_from, strict=True) if now >= start]
         out += [(self.model.world.dist_km[i], p.auto_axis_radius_km, p.auto_axis_weight)
                 for i, _ in self.auto_axes]
         return out
 
-    def axis(self, day: float) -> np.ndarray:
+    def axis(self) -> np.ndarray:
         """Weight of the open axes at each town."""
-        axes = self.open_axes(day)
+        axes = self.open_axes()
         return offensive.axis_weight([a[0] for a in axes], [a[1] for a in axes],
                                      [a[2] for a in axes], self.model.world.n_towns)
 
-    def plan(self, day: float) -> None:
-        """The offensive goes on: open the next axis when the open ones have stalled."""
+    def plan(self) -> int | None:
+        """The offensive goes on: the focus town of the next axis when the open ones have
+        stalled (the model opens it), else None."""
         m = self.model
+        st = m.state
         p = m.params.regime
         if not p.continue_offensive or p.ground_capacity <= 0:
-            return
-        rebel = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
-                                                     m.ceasefire_windows)
+            return None
+        rebel = ceasefire.targetable_under_ceasefire(territory.rebel_side(st.control),
+                                                     st.ceasefire_windows)
         held = self.held_by_talks()
         if held is True:
-            return
+            return None
         rebel = rebel & ~held
-        last_plan = max((a.from_day for a in p.axes), default=0.0)
-        progress = max(m.last_progress_day, self.auto_axes[-1][1] if self.auto_axes else -np.inf)
-        if not offensive.continuation_due(day, last_plan, bool(self.open_axes(day)), progress,
-                                          p.next_axis_days):
-            return
+        last_plan = max(self.axis_from, default=0)
+        progress = max(m.last_progress_tick, self.auto_axes[-1][1] if self.auto_axes else -1)
+        if not offensive.continuation_due(m.tick, last_plan, bool(self.open_axes()), progress,
+                                          m.ticks(p.next_axis_days)):
+            return None
         focus = np.zeros(len(rebel), dtype=bool)
         focus[[j for j, _ in self.auto_axes]] = True
-        i = offensive.next_axis_town(rebel & ~focus, m.on_front, m.present, m.world.dist_km,
-                                     p.auto_axis_radius_km)
-        if i is not None:
-            self.auto_axes.append((i, day))
-            m.log("axis_opened", "regime", m.world.town_id[i], "the offensive moves on")
+        return offensive.next_axis_town(rebel & ~focus, st.on_front, st.present, m.world.dist_km,
+                                        p.auto_axis_radius_km)
 
     def held_by_talks(self) -> np.ndarray | bool:
         """Towns where the continuing offensive holds because comprehensive talks are at the
@@ -91,43 +94,40 @@ class Regime(mesa.Agent):
             return np.zeros(m.world.n_towns, dtype=bool)
         if not m.params.world.pockets:
             return True
-        rebel = territory.rebel_side(m.control)
-        mine = rebel & np.isin(m.town_bloc, at_table)
-        return np.isin(m.pocket, np.unique(m.pocket[mine])) & rebel
+        pocket = m.state.pocket
+        rebel = territory.rebel_side(m.state.control)
+        mine = rebel & np.isin(m.traits.bloc, at_table)
+        return np.isin(pocket, np.unique(pocket[mine])) & rebel
 
-    def bombard(self, day: float) -> np.ndarray:
-        """Set the model's strike intensity per town and draw this tick's strikes."""
+    def bombard(self) -> tuple[np.ndarray, np.ndarray]:
+        """This tick's strike intensity per town (strikes a day) and the strikes drawn."""
         m = self.model
+        st = m.state
         p = m.params.regime
-        targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control),
-                                                          m.ceasefire_windows)
-        level = escalation.town_levels_by_bloc(m.bloc_states(), m.town_bloc,
-                                               m.offered & ~m.settled_mask(),
-                                               m.control == Control.NEGOTIATING,
+        targetable = ceasefire.targetable_under_ceasefire(territory.rebel_side(st.control),
+                                                          st.ceasefire_windows)
+        level = escalation.town_levels_by_bloc(m.bloc_states(), m.traits.bloc,
+                                               st.offered & ~m.settled_mask(),
+                                               st.control == Control.NEGOTIATING,
                                                p.escalation_factor, p.talks_level, p.halt_level,
                                                p.ultimatum_factor)
-        prio = bombardment.strike_priority(m.on_front.astype(float), m.strategic_mask,
-                                           m.axis_w, p.priority_base, p.priority_front,
+        prio = bombardment.strike_priority(st.on_front.astype(float), m.traits.strategic,
+                                           st.axis_w, p.priority_base, p.priority_front,
                                            p.priority_strategic, p.priority_axis)
         capacity = p.bombardment_capacity * p.bombardment_scale * siege.pause_factor(p.pause_hours)
-        m.intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
-        strikes = bombardment.draw_strikes(m.intensity, m.dt_days, m.rng)
-        for i in np.flatnonzero(strikes):
-            m.log("strike", "regime", m.world.town_id[i], f"{int(strikes[i])} strikes",
-                  float(strikes[i]))
-        return strikes
+        intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
+        return intensity, bombardment.draw_strikes(intensity, m.dt_days, m.rng)
 
-    def advance(self, day: float) -> list[int]:
-        """Ground assault: rebel towns on the front may fall. Returns captured town indices."""
+    def advance(self) -> list[int]:
+        """Ground assault: rebel towns on the front may fall. Returns the towns that fall (the
+        model captures them, in this order)."""
         m = self.model
+        st = m.state
         p = m.params.regime
-        cand = ceasefire.targetable_under_ceasefire(territory.rebel_side(m.control) & m.on_front,
-                                                    m.ceasefire_windows)
+        cand = ceasefire.targetable_under_ceasefire(territory.rebel_side(st.control) & st.on_front,
+                                                    st.ceasefire_windows)
         if not cand.any():
             return []
-        prob = territory.capture_probability(cand.astype(float), m.axis_w, m.defence,
+        prob = territory.capture_probability(cand.astype(float), st.axis_w, m.traits.defence,
                                              p.ground_capacity, p.k_capture, m.dt_days)
-        fall = np.flatnonzero(m.rng.random(len(prob)) < prob)
-        for i in fall:
-            m.set_control(int(i), Control.REGIME, "town_captured", "regime", "by force")
-        return [int(i) for i in fall]
+        return [int(i) for i in np.flatnonzero(m.rng.random(len(prob)) < prob)]

@@ -4,16 +4,18 @@ When a town settles (a local deal, its bloc's comprehensive deal, or an imposed 
 the terms include safe passage (``mediator.safe_passage``, or the concession won in the
 comprehensive talks), those who refuse to "settle their status" leave for opposition-held
 territory elsewhere: ``mediator.evacuation_share_hardline`` of the people present in a town
-whose faction is mostly hardliners (hardliner share >= 0.5), ``mediator.evacuation_share`` in
-any other. They join a queue (first come, first served); the buses carry at most
-``mediator.bus_capacity_per_day`` persons a day (``x dt`` per tick), whole households chosen at
+whose faction is mostly hardliners (hardliner share at least ``mediator.hardline_majority``),
+``mediator.evacuation_share`` in any other (:func:`evacuation_share`). They join a queue
+(first come, first served); the buses carry at most ``mediator.bus_capacity_per_day`` persons a
+day (``x dt`` per tick), whole households chosen at
 random among the people present in the town (its own and those it hosts), so a large departure
 takes days. Those who have left are counted in ``evacuated_cum`` (the case's ``evacuation``
 zone) and never return within the horizon.
 
 Parameters: ``mediator.safe_passage``, ``mediator.evacuation_share_hardline``,
-``mediator.evacuation_share``, ``mediator.bus_capacity_per_day`` (persons a day; the default,
-10 million, is no limit: everyone leaves the tick their town settles). Source: the Russian
+``mediator.evacuation_share``, ``mediator.hardline_majority``, ``mediator.bus_capacity_per_day``
+(persons a day; the default, 10 million, is no limit: everyone leaves the tick their town
+settles). Source: the Russian
 reconciliation template of earlier local deals (shared/data/ghouta2018_inputs.toml,
 [terms_offered_elsewhere]: refusers and their families bused to the north-west). Calibrated by:
 nothing (Daraa was refused safe passage; Eastern Ghouta's evacuations are a forecast).
@@ -62,3 +64,10 @@ class Buses:
     def queued(self) -> float:
         """Persons still waiting."""
         return float(sum(self.waiting.values()))
+
+
+def evacuation_share(hardliner_share: float, share_hardline: float, share_other: float,
+                     hardline_majority: float) -> float:
+    """Share of a settling town's people who leave by bus under safe passage: ``share_hardline``
+    where its faction's hardliner share reaches ``hardline_majority``, else ``share_other``."""
+    return share_hardline if hardliner_share >= hardline_majority else share_other

@@ -25,6 +25,9 @@ people. Choice probabilities are the softmax of U. Travel takes ``ceil(d / speed
 dt)`` ticks. Closed borders stop people at the border. A household with no reachable
 destination shelters in place (:mod:`sim.rules.siege`).
 
+A household that reached an open border or frontier crosses it with per-tick probability
+``1 - exp(-cross_rate * dt)`` (:func:`crossing_probability`).
+
 Parameters: ``flight.*``. Calibrated by: the surge of displacement that came with the
 ultimatums (62-66,000 displaced on 28 June, 160,000 a day later: seeds/record.toml) for
 ``b_offer``; 320,000 displaced by the day of the article (article
@@ -33,6 +36,8 @@ olive groves and fields (line 20), families more than a week on the border (line
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -99,10 +104,31 @@ def choice_probabilities(utilities: np.ndarray) -> np.ndarray:
 
 def draw_choices(cum_prob: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw one destination per row from cumulative probabilities (rows x destinations)."""
-    u = rng.random(cum_prob.shape[0])[:, None]
+    u = rng.random((cum_prob.shape[0], 1))
     return np.minimum((u > cum_prob).sum(axis=1), cum_prob.shape[1] - 1)
 
 
 def travel_ticks(dist_km: np.ndarray, speed_km_per_day: float, dt_days: float) -> np.ndarray:
     """Ticks needed to cover a distance (at least 1)."""
     return np.maximum(1, np.ceil(dist_km / (speed_km_per_day * dt_days))).astype(np.int32)
+
+
+def front_coefficient(b_front: float, ground_capacity: float) -> float:
+    """The front's weight in the flight hazard: ``b_front`` while the regime is on the offensive
+    (``ground_capacity > 0``), else 0 (a static, quiet front drives nobody out)."""
+    return b_front if ground_capacity > 0 else 0.0
+
+
+def crossing_probability(cross_rate: float, dt_days: float) -> float:
+    """Per-tick probability that a household at an open border crosses it."""
+    return 1.0 - math.exp(-cross_rate * dt_days)
+
+
+def cumulative_choices(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative destination probabilities (rows: towns) for drawing, the last column exactly 1,
+    and the rows with no reachable destination (all probabilities 0: they shelter in place)."""
+    nowhere = probs.sum(axis=1) <= 0
+    cum = np.cumsum(probs, axis=1)
+    if cum.shape[1]:
+        cum[:, -1] = 1.0
+    return cum, nowhere

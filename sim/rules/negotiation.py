@@ -114,77 +114,95 @@ class Terms:
 
 @dataclass
 class Talks:
-    """State of the comprehensive negotiation (mutated only through :meth:`go`)."""
+    """State of the comprehensive negotiation (mutated only through :meth:`go`).
+
+    Times are on the caller's clock, compared exactly: the model counts integer ticks
+    (:mod:`sim.rules.clock`) and passes its spans (deadline, the time between rounds, the
+    handover) already converted to ticks.
+    """
 
     terms: Terms
     state: NegState = NegState.NO_TALKS
-    opened_day: float | None = None
-    deadline_day: float | None = None
-    next_offer_day: float | None = None
+    opened_at: float | None = None
+    deadline_at: float | None = None
+    next_offer_at: float | None = None
     collapses: int = 0
-    last_collapse_day: float | None = None
+    last_collapse_at: float | None = None
     pain_since_collapse: float = 0.0
-    deal_day: float | None = None
-    handover_end_day: float | None = None
+    deal_at: float | None = None
+    handover_end_at: float | None = None
     history: list[tuple[float, NegState]] = field(default_factory=list)
 
-    def go(self, new: NegState, day: float) -> None:
+    @property
+    def deal_day(self) -> float | None:
+        """When the deal was signed, on the caller's clock (as :attr:`deal_at`)."""
+        return self.deal_at
+
+    def go(self, new: NegState, now: float) -> None:
         """Move to ``new``; raise IllegalTransition if the protocol forbids it."""
         if new not in LEGAL[self.state]:
             raise IllegalTransition(f"{self.state} -> {new} is not a legal transition")
         self.state = new
-        self.history.append((day, new))
+        self.history.append((now, new))
 
     # --- the protocol's moves -------------------------------------------------------------
-    def open(self, day: float, deadline_days: float) -> None:
-        self.go(NegState.TALKS, day)
-        self.opened_day = day
-        self.deadline_day = day + deadline_days
-        self.next_offer_day = day
+    def open(self, now: float, deadline_after: float) -> None:
+        self.go(NegState.TALKS, now)
+        self.opened_at = now
+        self.deadline_at = now + deadline_after
+        self.next_offer_at = now
 
-    def offer_due(self, day: float) -> bool:
-        return (self.state in AT_TABLE and self.next_offer_day is not None
-                and day >= self.next_offer_day - 1e-9)
+    def offer_due(self, now: float) -> bool:
+        return (self.state in AT_TABLE and self.next_offer_at is not None
+                and now >= self.next_offer_at)
 
-    def deadline_passed(self, day: float) -> bool:
+    def deadline_passed(self, now: float) -> bool:
         return (self.state in (NegState.TALKS, NegState.REJECTED, NegState.RESUMED)
-                and self.deadline_day is not None and day >= self.deadline_day - 1e-9)
+                and self.deadline_at is not None and now >= self.deadline_at)
 
-    def make_offer(self, day: float) -> None:
-        self.go(NegState.OFFER, day)
+    def make_offer(self, now: float) -> None:
+        self.go(NegState.OFFER, now)
 
-    def answer(self, accepted: bool, day: float, round_hours: float) -> None:
+    def answer(self, accepted: bool, now: float, next_round_after: float) -> None:
         if accepted:
-            self.go(NegState.DEAL, day)
-            self.deal_day = day
+            self.go(NegState.DEAL, now)
+            self.deal_at = now
         else:
-            self.go(NegState.REJECTED, day)
-            self.next_offer_day = day + round_hours / 24.0
+            self.go(NegState.REJECTED, now)
+            self.next_offer_at = now + next_round_after
 
-    def collapse(self, day: float) -> None:
-        self.go(NegState.COLLAPSED, day)
+    def collapse(self, now: float) -> None:
+        self.go(NegState.COLLAPSED, now)
         self.collapses += 1
-        self.last_collapse_day = day
+        self.last_collapse_at = now
         self.pain_since_collapse = 0.0
-        self.go(NegState.ESCALATION, day)
+        self.go(NegState.ESCALATION, now)
 
-    def resume(self, day: float, deadline_days: float, conceded: Terms | None) -> None:
-        self.go(NegState.RESUMED, day)
+    def resume(self, now: float, deadline_after: float, conceded: Terms | None) -> None:
+        self.go(NegState.RESUMED, now)
         if conceded is not None:
             self.terms = conceded
-        self.deadline_day = day + deadline_days
-        self.next_offer_day = day
+        self.deadline_at = now + deadline_after
+        self.next_offer_at = now
 
-    def start_handover(self, day: float, handover_days: float) -> None:
-        self.go(NegState.HANDOVER, day)
-        self.handover_end_day = day + handover_days
+    def start_handover(self, now: float, handover_after: float) -> None:
+        self.go(NegState.HANDOVER, now)
+        self.handover_end_at = now + handover_after
 
-    def complete(self, day: float) -> None:
-        self.go(NegState.IMPLEMENTED, day)
+    def complete(self, now: float) -> None:
+        self.go(NegState.IMPLEMENTED, now)
 
-    def end(self, day: float) -> None:
+    def end(self, now: float) -> None:
         """The joint command holds nothing more: talks end without a comprehensive deal."""
-        self.go(NegState.ENDED, day)
+        self.go(NegState.ENDED, now)
+
+
+def merge_terms(base: Terms, current: Terms) -> Terms:
+    """The terms on the table once an intervention changes the mediator's base terms: the
+    better of the two for the rebels on each point (more phases, safe passage if either grants
+    it, the higher guarantees), so an intervention never takes back a concession already won."""
+    return Terms(max(base.phases, current.phases), base.safe_passage or current.safe_passage,
+                 max(base.guarantees, current.guarantees))
 
 
 def should_open(settled_share: float, open_share: float, enabled: bool) -> bool:

@@ -75,7 +75,8 @@ def continuation_due(day: float, last_plan_day: float, any_open: bool, last_prog
 
     Only once the plan's last dated axis has opened; then at once if no axis is open, else
     once the offensive has made no progress (a town changing hands, an axis opening) for
-    ``next_axis_days``.
+    ``next_axis_days``. All times on one clock (the model passes integer ticks,
+    :mod:`sim.rules.clock`).
     """
     if day < last_plan_day:
         return False

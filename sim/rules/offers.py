@@ -23,8 +23,17 @@ def new_offers(day: float, offers_from_day: float, eligible: np.ndarray, offered
                axis_w: np.ndarray, offer_reach: float) -> np.ndarray:
     """Towns that receive the mediator's terms this tick (a boolean mask).
 
+    ``day`` and ``offers_from_day`` are on one clock (the model passes integer ticks,
+    :mod:`sim.rules.clock`).
+
     ``eligible``: rebel-held towns with a committee whose faction negotiates.
     """
     if day < offers_from_day:
         return np.zeros(eligible.shape, dtype=bool)
     return eligible & ~offered & (axis_w >= offer_reach)
+
+
+def under_ultimatum(offered: np.ndarray, rebel: np.ndarray) -> np.ndarray:
+    """1.0 where a town holds the mediator's terms and is still rebel-held (the ultimatum that
+    drives flight, :mod:`sim.rules.flight`), else 0.0."""
+    return (offered & rebel).astype(np.float64)

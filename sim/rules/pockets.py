@@ -46,7 +46,7 @@ def pocket_labels(rebel: np.ndarray, regime_side: np.ndarray, dist_km: np.ndarra
         dg = dist_km[np.ix_(r, g)]
         between = (dg[:, None, :] < d[:, :, None]) & (dg[None, :, :] < d[:, :, None])
         link &= ~between.any(axis=2)
-    _, lab = connected_components(csr_matrix(link), directed=False)
+    _, lab = connected_components(csr_matrix(link.astype(np.int8)), directed=False)
     # relabel in order of first appearance (lowest town index first)
     _, first = np.unique(lab, return_index=True)
     order = np.argsort(np.argsort(first))
@@ -57,3 +57,9 @@ def pocket_labels(rebel: np.ndarray, regime_side: np.ndarray, dist_km: np.ndarra
 def count(labels: np.ndarray) -> int:
     """Number of pockets."""
     return int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+
+
+def same_pocket(labels: np.ndarray, enabled: bool) -> np.ndarray | None:
+    """Towns x towns: whether two towns lie in the same pocket (None without pockets: any town
+    may host any other's displaced)."""
+    return (labels[:, None] == labels[None, :]) if enabled else None

@@ -21,7 +21,8 @@ def quiet_towns(last_strike_day: np.ndarray, dist_km: np.ndarray, day: float,
     """True where no strike fell within ``radius_km`` for at least ``quiet_days``.
 
     A strike in the current tick (``last_strike_day == day``) is never quiet, even when
-    ``quiet_days`` is 0.
+    ``quiet_days`` is 0. Times on one clock (the model passes integer ticks,
+    :mod:`sim.rules.clock`; -inf: never struck).
     """
     near = dist_km <= radius_km
     latest = np.where(near, last_strike_day[None, :], -np.inf).max(axis=1, initial=-np.inf)

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.rules.clock import HOURS_PER_DAY
+
 if TYPE_CHECKING:
     from sim.agents.civilians import Locations
     from sim.world.case import World, Zone
@@ -56,7 +58,7 @@ FAR_KM = 1e3
 
 def pause_factor(pause_hours: float) -> float:
     """Share of the day the regime may strike under a daily pause of ``pause_hours``."""
-    return (24.0 - pause_hours) / 24.0
+    return (HOURS_PER_DAY - pause_hours) / HOURS_PER_DAY
 
 
 def fallback_location(world: World, loc: Locations) -> np.ndarray:

@@ -65,13 +65,18 @@ def distance_to_regime(control: np.ndarray, dist_km: np.ndarray) -> np.ndarray:
     return dist_km[:, reg].min(axis=1)
 
 
+#: Cap on the excess ground pressure (numerical: any pressure this high already makes capture
+#: certain within a tick; it keeps inf * 0 from making a NaN hazard).
+PRESSURE_CAP = 1e12
+
+
 def capture_probability(on_front: np.ndarray, axis: np.ndarray, defence: np.ndarray,
                         ground_capacity: float, k_capture: float, dt_days: float) -> np.ndarray:
     """Per-tick probability that each town falls to a ground assault."""
     with np.errstate(over="ignore"):  # a tiny defence: pressure -> inf
         pressure = ground_capacity * axis / defence
     # capped so that inf * 0 (off the front, or k_capture = 0) never makes a NaN hazard
-    hazard = k_capture * np.minimum(np.maximum(0.0, pressure - 1.0), 1e12) * on_front
+    hazard = k_capture * np.minimum(np.maximum(0.0, pressure - 1.0), PRESSURE_CAP) * on_front
     return 1.0 - np.exp(-hazard * dt_days)
 
 

@@ -202,6 +202,9 @@ class MediatorParams(Group):
                                              desc="Share of a hardline town's people bused out under safe passage.")
     evacuation_share: float = param(0.01, 0.0, 1.0, unit="ratio",
                                     desc="Share of other towns' people bused out under safe passage.")
+    hardline_majority: float = param(0.5, 0.0, 1.0, unit="ratio",
+                                     desc="Hardliner share from which a town counts as hardline "
+                                          "(its evacuation share under safe passage).")
     bus_capacity_per_day: float = param(1e7, 0.0, 1e7, unit="persons/d",
                                         desc="Persons the buses carry out per day under safe "
                                              "passage (the default, 10 million, is no limit).")
@@ -214,6 +217,9 @@ class NegotiationParams(Group):
                              desc="Value of a negotiated surrender before its terms.")
     disarm_risk: float = param(12.3, 0.0, 20.0, unit="utility", prior=(2.0, 20.0),
                                desc="Cost of disarming before the other side keeps its promises.")
+    weapons_risk: float = param(0.0, 0.0, 0.1, unit="1/piece",
+                                desc="Rise of a faction's disarmament cost per heavy weapon it must "
+                                     "hand over (0: the arsenal does not matter).")
     passage_value: float = param(1.5, 0.0, 20.0, unit="utility",
                                  desc="Value of safe passage (an outside option, mostly for hardliners).")
     hold_value: float = param(2.0, 0.0, 20.0, unit="utility",
@@ -242,7 +248,8 @@ class FactionSpec(Group):
     kind: Literal["moderate", "hardline", "refuses_talks"] = Field(
         description="moderate and hardline negotiate (in their bloc); refuses_talks never.")
     strength: float = Field(ge=0, le=1e6, description="Fighters (persons); weights the coalition vote.")
-    heavy_weapons: int = Field(0, ge=0, le=100000, description="Tanks and artillery pieces.")
+    heavy_weapons: int = Field(0, ge=0, le=100000, description="Tanks and artillery pieces (weigh in "
+                               "the talks through negotiation.weapons_risk).")
     resolve: float = Field(1.0, ge=0, le=10, description="Multiplies the value of fighting on.")
     hardliner_share: float = Field(0.1, ge=0, le=1, description="Share of hardliners in its ranks.")
     defence: float = Field(1.0, gt=0, le=100, description="Defence of its towns against ground assault.")

@@ -14,7 +14,16 @@ import math
 import numpy as np
 import pytest
 
-from sim.rules.acceptance import accept_probability, coalition_accepts, deal_value, fight_value
+from sim.rules.acceptance import (
+    accept_probability,
+    accumulate_pain,
+    bloc_pain,
+    coalition_accepts,
+    deal_value,
+    disarm_stake,
+    fight_value,
+    pain_increment,
+)
 
 # (phases, safe_passage, guarantees, hardliner_share, deal_base, passage_value, disarm_risk, value)
 DEAL_TABLE = [
@@ -134,3 +143,87 @@ def test_the_coalition_result_ignores_the_scale_of_the_weights():
     w = np.array([2.0, 3.0, 1.0])
     for t in (0.3, 0.5, 0.51, 0.7):
         assert coalition_accepts(acc, w, t) == coalition_accepts(acc, 1000.0 * w, t)
+
+
+# --- pain (issue 16: moved out of the faction agent and the model's step) -------------------------
+# (strikes, deaths, displaced, scale, expected) with per_strike 0.1, per_death 0.5, per_displaced 2
+PAIN_TABLE = [
+    (0.0, 0.0, 0.0, 1.0, 0.0),
+    (10.0, 0.0, 0.0, 1.0, 1.0),
+    (0.0, 4.0, 0.0, 1.0, 2.0),
+    (0.0, 0.0, 1000.0, 1.0, 2.0),      # per thousand displaced
+    (0.0, 4.0, 1000.0, 0.1, 40.0),     # a tenth of the people: counted at full scale (x10)
+    (2.0, 2.0, 500.0, 0.5, 4.2),       # strikes are not scaled
+]
+
+
+@pytest.mark.parametrize(("strikes", "deaths", "displaced", "scale", "expected"), PAIN_TABLE)
+def test_pain_increment_matches_hand_values(strikes, deaths, displaced, scale, expected):
+    assert pain_increment(strikes, deaths, displaced, scale, 0.1, 0.5, 2.0) == pytest.approx(expected)
+
+
+def test_pain_increment_grows_with_each_cause():
+    base = pain_increment(1.0, 1.0, 100.0, 1.0, 0.1, 0.5, 2.0)
+    assert pain_increment(2.0, 1.0, 100.0, 1.0, 0.1, 0.5, 2.0) > base
+    assert pain_increment(1.0, 2.0, 100.0, 1.0, 0.1, 0.5, 2.0) > base
+    assert pain_increment(1.0, 1.0, 200.0, 1.0, 0.1, 0.5, 2.0) > base
+
+
+@pytest.mark.parametrize(("pain", "inc", "decay", "dt", "expected"), [
+    (0.0, 1.0, 0.5, 0.25, 1.0),
+    (2.0, 0.0, 0.0, 1.0, 2.0),                      # no decay: pain stays
+    (2.0, 0.0, math.log(2.0), 1.0, 1.0),            # half-life of a day
+    (4.0, 1.0, math.log(2.0), 2.0, 2.0),
+])
+def test_pain_fades_and_accumulates(pain, inc, decay, dt, expected):
+    assert accumulate_pain(pain, inc, decay, dt) == pytest.approx(expected)
+
+
+def test_pain_fades_more_over_longer_ticks():
+    vals = [accumulate_pain(3.0, 0.0, 0.4, dt) for dt in (0.0, 0.25, 1.0, 4.0)]
+    assert vals[0] == 3.0 and all(a > b for a, b in zip(vals, vals[1:], strict=False))
+
+
+# (increments, strengths, blocs, n_blocs, expected)
+BLOC_TABLE = [
+    ([1.0, 3.0], [1.0, 1.0], [0, 0], 1, [2.0]),                  # equal strengths: the mean
+    ([1.0, 3.0], [3.0, 1.0], [0, 0], 1, [1.5]),                  # strength-weighted
+    ([1.0, 3.0, 9.0], [1.0, 1.0, 5.0], [0, 1, -1], 2, [1.0, 3.0]),  # -1: outside any bloc
+    ([5.0], [0.0], [0], 1, [None]),                              # no strength: nothing pooled
+    ([], [], [], 2, [None, None]),
+]
+
+
+@pytest.mark.parametrize(("incs", "strengths", "blocs", "n", "expected"), BLOC_TABLE)
+def test_a_blocs_pain_is_the_strength_weighted_mean_of_its_factions(incs, strengths, blocs, n,
+                                                                   expected):
+    got = bloc_pain(incs, strengths, blocs, n)
+    assert len(got) == n
+    for g, e in zip(got, expected, strict=True):
+        assert g is None if e is None else g == pytest.approx(e)
+
+
+def test_a_blocs_pain_lies_between_its_factions_pains():
+    got = bloc_pain([0.5, 2.0, 7.0], [10.0, 3.0, 1.0], [0, 0, 0], 1)[0]
+    assert got is not None and 0.5 <= got <= 7.0
+
+
+# --- the arsenal as a lever of the talks (FactionSpec.heavy_weapons, negotiation.weapons_risk) ----
+@pytest.mark.parametrize(("weapons", "risk", "stake"), [
+    (0, 0.0, 1.0), (200, 0.0, 1.0),      # weapons_risk 0 (the default): the arsenal does not weigh
+    (0, 0.01, 1.0), (100, 0.01, 2.0), (200, 0.005, 2.0), (30, 0.1, 4.0)])
+def test_disarm_stake_matches_hand_values(weapons, risk, stake):
+    assert disarm_stake(weapons, risk) == pytest.approx(stake)
+
+
+def test_a_stake_of_one_leaves_the_deal_value_exactly_as_without_it():
+    for args in [(1, False, 0.2, 0.3, 1.0, 2.0, 4.0), (3, True, 0.5, 0.9, -1.0, 1.5, 12.3)]:
+        assert deal_value(*args, disarm_stake(200, 0.0)) == deal_value(*args)
+
+
+def test_more_heavy_weapons_lower_the_deal_value_unless_fully_guaranteed():
+    vals = [deal_value(1, False, 0.2, 0.3, 1.0, 2.0, 4.0, disarm_stake(w, 0.01))
+            for w in (0, 10, 100, 1000)]
+    assert all(a > b for a, b in zip(vals, vals[1:], strict=False))
+    full = {deal_value(1, False, 1.0, 0.3, 1.0, 2.0, 4.0, disarm_stake(w, 0.01)) for w in (0, 1000)}
+    assert len(full) == 1

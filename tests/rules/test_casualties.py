@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.casualties import draw_deaths, exposure_death_rate, strike_death_rate
+from sim.rules.casualties import (
+    aid_level,
+    draw_deaths,
+    draw_tick_deaths,
+    exposure_death_rate,
+    scaled_strike_lethality,
+    split_deaths,
+    strike_death_rate,
+)
 
 # (strikes, present, lethality, shelter_half, expected)
 STRIKE_TABLE = [
@@ -100,3 +108,67 @@ def test_drawn_deaths_are_integers_of_the_expectations_shape_averaging_the_expec
 def test_drawn_deaths_accept_float_counts_of_people_present():
     d = draw_deaths(np.array([100.0]), np.array([3.0]), np.random.default_rng(0))
     assert d.tolist() == [3]
+
+
+# --- one tick's deaths by location (issue 16: moved out of the model's step) --------------------
+
+
+@pytest.mark.parametrize(("through", "settled", "aid"), [
+    (False, False, 0.0), (True, False, 1.0), (False, True, 1.0), (True, True, 1.0)])
+def test_aid_reaches_the_exposed_through_hostilities_or_once_every_bloc_signed(through, settled, aid):
+    assert aid_level(through, settled) == aid
+
+
+@pytest.mark.parametrize(("scale", "expected"), [(1.0, (0.5, 2000.0)), (0.1, (0.05, 200.0)),
+                                                 (0.0, (0.0, 0.0))])
+def test_a_scaled_population_scales_lethality_and_shelter_alike(scale, expected):
+    assert scaled_strike_lethality(0.5, 2000.0, scale) == pytest.approx(expected)
+
+
+def test_a_scaled_strike_kills_the_same_share_of_the_people():
+    full = strike_death_rate(np.array([3.0]), np.array([10000.0]), 0.5, 2000.0)
+    lt, sh = scaled_strike_lethality(0.5, 2000.0, 0.1)
+    scaled = strike_death_rate(np.array([3.0]), np.array([1000.0]), lt, sh)
+    assert scaled[0] / 1000.0 == pytest.approx(full[0] / 10000.0)
+
+
+# (applied deaths by location, towns, (strike, exposure))
+SPLIT_TABLE = [
+    ([3, 0, 2, 5, 1], 3, (5, 6)),
+    ([0, 0, 0], 3, (0, 0)),      # no zones
+    ([4, 1], 0, (0, 5)),         # no towns
+    ([0, 0, 7], 2, (0, 7)),
+]
+
+
+@pytest.mark.parametrize(("applied", "towns", "expected"), SPLIT_TABLE)
+def test_deaths_in_towns_are_strike_deaths_and_elsewhere_exposure(applied, towns, expected):
+    got = split_deaths(np.array(applied, dtype=np.int64), towns)
+    assert got == expected
+    assert sum(got) == sum(applied)
+
+
+def test_tick_deaths_shape_and_where_they_fall():
+    rng = np.random.default_rng(1)
+    counts = np.array([1000, 0, 500, 40, 7, 0], dtype=np.int64)  # 3 towns, 3 other locations
+    d = draw_tick_deaths(np.array([5, 5, 0]), counts, [3], 2.0, 10.0, 0.5, 1.0, 0.0, 0.8, 1.0, rng)
+    assert d.shape == counts.shape and d.dtype == np.int64
+    assert d[1] == 0 and d[2] == 0          # nobody there / no strikes
+    assert d[4] == 0 and d[5] == 0          # not exposed: nobody dies there
+    assert (d <= counts).all() and d[0] > 0 and d[3] > 0
+
+
+def test_tick_deaths_draw_strikes_first_then_exposure():
+    counts = np.array([800, 300, 60], dtype=np.int64)
+    args = (np.array([4, 2]), counts, [2], 0.5, 100.0, 0.05, 1.5, 0.0, 0.8, 0.25)
+    got = draw_tick_deaths(*args, np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    towns = draw_deaths(strike_death_rate(np.array([4, 2]), counts[:2], 0.5, 100.0), counts[:2], rng)
+    zone = draw_deaths(exposure_death_rate(counts[[2]], 0.05, 1.5, 0.0, 0.8, 0.25), counts[[2]], rng)
+    np.testing.assert_array_equal(got, [*towns, *zone])
+
+
+def test_tick_deaths_without_closable_zones_draw_only_strikes():
+    d = draw_tick_deaths(np.array([0, 0]), np.array([10, 10, 99]), [], 1.0, 1.0, 1.0, 1.0, 0.0, 0.0,
+                         1.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(d, [0, 0, 0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.offers import new_offers
+from sim.rules.offers import new_offers, under_ultimatum
 
 
 @pytest.mark.parametrize(("eligible", "offered", "axis", "gets"), [
@@ -32,3 +32,14 @@ def test_a_zero_reach_offers_terms_to_every_eligible_town_and_an_infinite_one_to
     axis = np.array([0.0, 1.0, 0.7])
     np.testing.assert_array_equal(new_offers(9.0, 8.0, elig, np.zeros(3, bool), axis, 0.0), [True, False, True])
     assert not new_offers(9.0, 8.0, elig, np.zeros(3, bool), axis, np.inf).any()
+
+
+@pytest.mark.parametrize(("offered", "rebel", "u"), [
+    (True, True, 1.0), (True, False, 0.0), (False, True, 0.0), (False, False, 0.0)])
+def test_only_an_offered_town_still_rebel_held_is_under_ultimatum(offered, rebel, u):
+    got = under_ultimatum(np.array([offered]), np.array([rebel]))
+    assert got.dtype == np.float64 and got[0] == u
+
+
+def test_under_ultimatum_keeps_the_shape():
+    assert under_ultimatum(np.zeros(0, bool), np.zeros(0, bool)).shape == (0,)
