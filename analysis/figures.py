@@ -256,10 +256,10 @@ def zones_figure(batch: Batch) -> Figure:
                              sharey=True, squeeze=False)
     handles_from = None
     for ax, (name, g) in zip(axes.flat, groups, strict=False):
-        scen = str(g["scenario"].iloc[0])
-        zones = zone_stack(batch_case(batch, scen)[1])
+        scenario = str(g["scenario"].iloc[0])
+        zones = zone_stack(batch_case(batch, scenario)[1])
         cols = ["day", "displaced_total", *dict.fromkeys(c for *_, need in zones for c in need)]
-        ts = batch.timeseries(scen, columns=cols)
+        ts = batch.timeseries(scenario, columns=cols)
         ts = ts[ts["run_id"].isin(set(g["run_id"]))]
         med = ts.groupby("day")[cols[1:]].median()
         ys = [fn(med).clip(lower=0).to_numpy() / 1000 for *_, fn, _ in zones]
