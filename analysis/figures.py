@@ -515,10 +515,11 @@ def forecast_figure(source: str | Path, record_path: str | Path | None = None,
     """``negsim plot forecast``: a batch folder (one scenario's runs: median, 50% and 90% bands)
     or a run folder (its line), against the record's ranges up to its cut-off."""
     from analysis.store import load_batch, load_run
+    from sim.batch.store import is_batch_folder
 
     record = load_record(record_path)
     src = Path(source)
-    if (src / "manifest.json").is_file():
+    if is_batch_folder(src):
         batch = load_batch(src)
         names = batch.scenarios
         if scenario is None:
