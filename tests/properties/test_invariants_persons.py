@@ -192,6 +192,7 @@ def test_incremental_tallies_equal_a_recount_of_the_household_arrays_at_every_ti
         s = after.size.astype(np.int64)
         at_home = after.loc == civ.home
         away = ~at_home & (after.loc < codes.evacuated)
+        assert all(a.dtype.kind == "i" for a in (civ.count_loc, civ.home_at, civ.away_home))
         np.testing.assert_array_equal(civ.count_loc, np.bincount(after.loc, weights=s, minlength=n_loc))
         np.testing.assert_array_equal(civ.home_at, np.bincount(civ.home, weights=np.where(at_home, s, 0),
                                                                minlength=codes.T))
