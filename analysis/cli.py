@@ -141,11 +141,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     from analysis.figures import forecast_figure, save_figure
+    from sim.batch.store import is_batch_folder
 
     if not args.days > 0:
         raise ScenarioError(f"must be a positive number of days, got {args.days:g}", field="--days")
     fig = forecast_figure(args.source, args.record, args.scenario, days=(0.0, args.days))
-    is_batch = (args.source / "manifest.json").is_file()
+    is_batch = is_batch_folder(args.source)
     stem = args.to or (args.source / "figures" / "forecast" if is_batch else args.source / "forecast")
     _say(args, save_figure(fig, stem))
     return 0

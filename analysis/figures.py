@@ -256,10 +256,10 @@ def zones_figure(batch: Batch) -> Figure:
                              sharey=True, squeeze=False)
     handles_from = None
     for ax, (name, g) in zip(axes.flat, groups, strict=False):
-        scen = str(g["scenario"].iloc[0])
-        zones = zone_stack(batch_case(batch, scen)[1])
+        scenario = str(g["scenario"].iloc[0])
+        zones = zone_stack(batch_case(batch, scenario)[1])
         cols = ["day", "displaced_total", *dict.fromkeys(c for *_, need in zones for c in need)]
-        ts = batch.timeseries(scen, columns=cols)
+        ts = batch.timeseries(scenario, columns=cols)
         ts = ts[ts["run_id"].isin(set(g["run_id"]))]
         med = ts.groupby("day")[cols[1:]].median()
         ys = [fn(med).clip(lower=0).to_numpy() / 1000 for *_, fn, _ in zones]
@@ -515,10 +515,11 @@ def forecast_figure(source: str | Path, record_path: str | Path | None = None,
     """``negsim plot forecast``: a batch folder (one scenario's runs: median, 50% and 90% bands)
     or a run folder (its line), against the record's ranges up to its cut-off."""
     from analysis.store import load_batch, load_run
+    from sim.batch.store import is_batch_folder
 
     record = load_record(record_path)
     src = Path(source)
-    if (src / "manifest.json").is_file():
+    if is_batch_folder(src):
         batch = load_batch(src)
         names = batch.scenarios
         if scenario is None:

@@ -14,9 +14,8 @@ schema). Each design point runs ``replicates`` times (``--replicates``); replica
 seed at every point (common random numbers, seeds from the batch engine), so the indices
 measure the parameters' effect, not the seed's, and are computed on each point's mean over its
 replicates. Outcomes missing in some runs follow :data:`MISSING_RULE`. Runs go through the
-batch engine (``sim.batch``) when it is installed, so a sensitivity analysis resumes after an
-interruption and can use Dask; otherwise a small serial, resumable runner in this module writes
-the same store layout.
+batch engine (``sim.batch``), so a sensitivity analysis resumes after an interruption and can
+use Dask; its folder is a batch store.
 """
 
 from __future__ import annotations
@@ -115,13 +114,10 @@ def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *
     the parameters' effect, paired replicate by replicate (one replicate: every run one seed).
     More replicates later grow the same folder (the runs already made are kept).
     """
-    try:
-        from sim.batch.api import run_batch  # the batch engine (issue 5), when present
-        from sim.batch.plan import RunSpec, check_plan_size, make_plan, run_id, run_seed
-    except ImportError:
-        if replicates != 1:
-            raise ScenarioError("replicates need the batch engine (sim.batch)", field="--replicates") from None
-        return _run_points_serial(scenario_file, points, out, seed=seed, progress=progress, label=label)
+    from sim.batch.api import run_batch
+    from sim.batch.plan import RunSpec, check_plan_size, make_plan, run_id, run_seed
+    from sim.batch.store import read_runs_table
+
     check_plan_size(len(points) * replicates, None, f"{len(points):,} design points x {replicates} replicate(s)")
     plan = make_plan([scenario_file], replicates=replicates, root_seed=seed, common_random_numbers=True)
     name = next(iter(plan.scenarios))
@@ -133,7 +129,7 @@ def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *
     plan.runs = [RunSpec(run_id(name, i, r), name, base.scenario_file, i, r, run_seed(seed, (r,)), dict(pt))
                  for i, pt in enumerate(points) for r in range(replicates)]
     res = run_batch(plan, out, workers=workers, scheduler=scheduler, progress=progress)
-    runs = res.runs if res.runs is not None else pd.read_parquet(Path(out) / "runs.parquet")
+    runs = res.runs if res.runs is not None else read_runs_table(out)
     if res.interrupted:
         from sim.errors import InfrastructureError
 
@@ -172,77 +168,6 @@ def point_outcomes(runs: pd.DataFrame, outcomes: list[str], n_points: int,
             df[o] = df[o].astype(float).fillna(horizon_days)
     y = df.groupby("point_id")[outcomes].mean().reindex(range(n_points))
     return y.reset_index(drop=True).astype(float), missing
-
-
-def _run_points_serial(scenario_file: Path, points: list[dict[str, float]], out: Path, *, seed: int,
-                       progress: bool, label: str) -> pd.DataFrame:
-    """Fallback runner in the batch store layout: one JSON per finished run, resumable."""
-    from sim.run import collect, simulate
-    from sim.scenario.loader import file_sha256, load_scenario
-    from sim.scenario.schema import set_param
-
-    base = load_scenario(scenario_file)
-    name = base.name
-    done_dir = out / ".done"
-    tsdir = out / "timeseries" / f"scenario={name}"
-    done_dir.mkdir(parents=True, exist_ok=True)
-    tsdir.mkdir(parents=True, exist_ok=True)
-    ids = [f"{name}-p{i:03d}-r0000" for i in range(len(points))]
-    manifest = {"root_seed": seed, "scenarios": {name: {"file": str(Path(scenario_file).resolve()),
-                                                         "sha256": file_sha256(scenario_file)}},
-                "design": label, "sweeps": [], "replicates": 1,
-                "runs": [{"run_id": r, "scenario": name, "point_id": i, "replicate": 0, "seed": seed,
-                          "params": p} for i, (r, p) in enumerate(zip(ids, points, strict=True))]}
-    man_p = out / "manifest.json"
-    if man_p.is_file():
-        old = json.loads(man_p.read_text(encoding="utf-8"))
-        if old.get("runs") != json.loads(json.dumps(manifest["runs"])):
-            raise ScenarioError("this folder holds a different sensitivity design", file=out,
-                                fix="use another --out folder, or delete this one")
-    _atomic_text(man_p, json.dumps(manifest, indent=2))
-    bar = None
-    todo = [i for i, r in enumerate(ids) if not (done_dir / f"{r}.json").is_file()]
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(ids), initial=len(ids) - len(todo), unit="run", desc=label)
-    try:
-        for i in todo:
-            sc = base.model_copy(deep=True)
-            try:
-                for k, v in points[i].items():
-                    set_param(sc, k, v)
-                res = collect(simulate(sc, seed))
-                _atomic_parquet(res.timeseries.assign(run_id=ids[i], point_id=i, replicate=0, seed=seed),
-                                tsdir / f"part-{ids[i]}.parquet")
-                row = {"status": "ok", "error": "", **res.outcomes}
-            except Exception as exc:  # a failed run is recorded, not fatal
-                row = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-            row = {"run_id": ids[i], "scenario": name, "point_id": i, "replicate": 0, "seed": seed,
-                   **points[i], **row}
-            _atomic_text(done_dir / f"{ids[i]}.json", json.dumps(row, default=_nan_none))
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    rows = [json.loads((done_dir / f"{r}.json").read_text(encoding="utf-8")) for r in ids]
-    runs = pd.DataFrame(rows).astype({"point_id": int})
-    _atomic_parquet(runs, out / "runs.parquet")
-    return runs
-
-
-def _nan_none(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else str(v)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    atomic.write_text(path, text + "\n")
-
-
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    with atomic.writing(path) as tmp:
-        df.to_parquet(tmp, index=False)
 
 
 def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "morris", samples: int = 4,
@@ -288,7 +213,7 @@ def run_sensitivity(scenario_file: str | Path, out: str | Path, method: str = "m
             "parameters": prob["names"], "outcomes": [o for o in outs if o not in skipped],
             "skipped_outcomes": skipped, "missing_share": missing_share, "missing_rule": MISSING_RULE,
             "seed": seed, "scenario_file": str(scenario_file)}
-    _atomic_text(out / "sensitivity.json", json.dumps(info, indent=2))
+    atomic.write_text(out / "sensitivity.json", json.dumps(info, indent=2) + "\n")
     from analysis.figures import save_figure
 
     files = save_figure(sensitivity_figure(indices, method), out / "sensitivity")

@@ -1,11 +1,8 @@
-"""Reading a batch store (the layout ``negsim batch`` writes) and single-run folders.
+"""Reading a batch and single-run folders for the analysis.
 
-Batch layout (the contract with the batch engine)::
-
-    OUT/manifest.json                                   root_seed, scenarios, runs, ...
-    OUT/runs.parquet                                    one row per finished run: ids, status, outcomes
-    OUT/timeseries/scenario=<name>/part-<run_id>.parquet  per-run timeseries + run_id, point_id, ...
-
+A batch folder (``negsim batch``) is read only through :mod:`sim.batch.store`, the one owner of
+its layout (manifest, runs table, per-run time series); :class:`Batch` adds the analysis' views
+(groups, labels, selections).
 A run folder (``negsim run``) holds timeseries.csv, events.csv, towns.csv and metadata.json.
 Missing or malformed files raise :class:`~sim.errors.ScenarioError` (exit code 2 in the CLI).
 """
@@ -90,26 +87,9 @@ class Batch:
 
     def timeseries(self, scenario: str | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """The per-run timeseries of one scenario (or all), with a ``scenario`` column."""
-        base = self.root / "timeseries"
-        dirs = [base / f"scenario={scenario}"] if scenario else sorted(base.glob("scenario=*"))
-        ok = set(self.ok_runs()["run_id"].astype(str))
-        frames = []
-        for d in dirs:
-            name = d.name.split("=", 1)[1]
-            for part in sorted(d.glob("part-*.parquet")):
-                try:
-                    df = pd.read_parquet(part, columns=columns + ["run_id"] if columns else None)
-                except Exception as exc:  # pyarrow: damaged file, or columns missing
-                    raise ScenarioError(f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})",
-                                        file=part, fix="delete it and rerun the same `negsim batch` "
-                                        "command: the run is made again") from None
-                if len(df) and str(df["run_id"].iloc[0]) not in ok:
-                    continue
-                frames.append(df.assign(scenario=name))
-        if not frames:
-            raise ScenarioError(f"no timeseries found for scenario '{scenario or '*'}'",
-                                file=base, fix="run `negsim batch` first, or check the scenario name")
-        return pd.concat(frames, ignore_index=True)
+        from sim.batch.store import read_timeseries
+
+        return read_timeseries(self.root, scenario, columns, run_ids=set(self.ok_runs()["run_id"].astype(str)))
 
 
 def _short(v: object) -> str:
@@ -118,17 +98,16 @@ def _short(v: object) -> str:
 
 def load_batch(path: str | Path) -> Batch:
     """Open a batch folder written by ``negsim batch``."""
+    from sim.batch.store import MANIFEST, RUNS, BatchStore, is_batch_folder, read_manifest, read_runs_table
+
     root = Path(path)
-    man_p, runs_p = root / "manifest.json", root / "runs.parquet"
+    runs_p = root / RUNS
     if not root.is_dir():
         raise ScenarioError("batch folder not found", file=root, fix="give the OUT folder of `negsim batch`")
-    for p in (man_p,):
-        if not p.is_file():
-            raise ScenarioError(f"not a batch folder: {p.name} is missing", file=root,
-                                fix="give the OUT folder of `negsim batch` (it holds manifest.json)")
-    from sim.batch.store import read_manifest, read_runs_table
-
-    manifest = read_manifest(man_p)
+    if not is_batch_folder(root):
+        raise ScenarioError(f"not a batch folder: {MANIFEST} is missing", file=root,
+                            fix=f"give the OUT folder of `negsim batch` (it holds {MANIFEST})")
+    manifest = read_manifest(BatchStore(root).manifest_path)
     runs = read_runs_table(root)
     missing = [c for c in ("run_id", "scenario") if c not in runs.columns]
     if missing:

@@ -22,7 +22,7 @@ import pandas as pd
 import sim
 from sim import atomic
 from sim.model import EVENT_COLUMNS, NegotiationModel
-from sim.outcomes import summarize
+from sim.outcomes import RunTables, summarize
 from sim.rules.territory import Control
 from sim.scenario.loader import file_sha256, load_scenario, scenario_source
 from sim.scenario.schema import Scenario
@@ -93,17 +93,32 @@ def simulate(scenario: Scenario, seed: int, world: World | None = None) -> Negot
     return model
 
 
+def run_tables(model: NegotiationModel, towns: bool = True) -> tuple[RunTables, dict[str, Any]]:
+    """A finished model's tables, as its files hold them (time series and events with their ISO
+    ``time``; with ``towns``, the per-town table), and its summary outcomes. The one builder of
+    a run's tables: :func:`collect` (``negsim run``) and the batch worker both use it (a batch
+    keeps no per-town table)."""
+    start = model.params.time.start_date
+    ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
+    ts["time"] = _times(start, ts["day"].to_numpy())
+    ev = events_frame(model)
+    ev.insert(0, "time", _times(start, ev["day"].to_numpy()))
+    ev = ev[list(EVENT_COLUMNS)]
+    town_table = None
+    if towns:
+        town_table = _towns_table(model.town_days, model.world)
+        town_table.insert(0, "time", _times(start, town_table["day"].to_numpy()))
+    tables = RunTables(ts, ev, town_table, tuple(model.bloc_names))
+    return tables, summarize(ts, ev, model.world.outcomes, town_table, model.bloc_names)
+
+
 def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
     """Turn a finished model into tables and metadata."""
     sc = model.params
-    ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
-    ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
-    ev = events_frame(model)
-    ev.insert(0, "time", _times(sc.time.start_date, ev["day"].to_numpy()))
-    ev = ev[list(EVENT_COLUMNS)]
+    tables, outcomes = run_tables(model)
+    ts, ev, towns = tables.timeseries, tables.events, tables.towns
+    assert towns is not None
     w = model.world
-    towns = _towns_table(model.town_days, w)
-    towns.insert(0, "time", _times(sc.time.start_date, towns["day"].to_numpy()))
     src = scenario_source(model.params)
     meta = {
         "scenario_name": sc.name,
@@ -124,9 +139,8 @@ def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:
         "zones": [zone_dict(z) for z in w.zones],
         "parameters": sc.model_dump(mode="json"),
     }
-    res = RunResult(sc, model.seed, ts, ev, towns, meta)
-    res.outcomes = summarize(ts, ev, w.outcomes, towns, model.bloc_names)
-    meta["outcomes"] = res.outcomes
+    res = RunResult(sc, model.seed, ts, ev, towns, meta, outcomes)
+    meta["outcomes"] = outcomes
     return res
 
 

@@ -375,3 +375,19 @@ def test_forecast_command_writes_png_and_svg_and_names_bad_input(batch_dir, run_
     assert "heavy_bombing" in capsys.readouterr().err
     assert main(["--quiet", "plot", "forecast", str(run_dir), "--record", str(tmp_path / "none.toml")]) == 2
     assert main(["--quiet", "plot", "forecast", str(tmp_path)]) == 2  # neither a batch nor a run
+
+
+def test_zones_figure_hides_only_the_spare_panels_of_its_grid(batch_dir, tmp_path):
+    """Four scenarios on a 2 x 3 grid: four panels drawn, the two spare ones hidden."""
+    from analysis.store import Batch
+
+    b = load_batch(batch_dir)
+    base = b.runs[b.runs["scenario"] == "baseline"]
+    names = ["baseline", "copy_a", "copy_b", "copy_c"]
+    runs = pd.concat([base.assign(scenario=n) for n in names], ignore_index=True)
+    scen = b.manifest["scenarios"]["baseline"]
+    four = Batch(b.root, dict(b.manifest, scenarios=dict.fromkeys(names, scen)), runs)
+    four.timeseries = lambda scenario=None, columns=None: b.timeseries("baseline", columns)  # type: ignore[method-assign]
+    axes = F.zones_figure(four).axes
+    assert len(axes) == 6
+    assert [a.get_title().split(" ")[0] for a in axes if a.get_visible()] == names

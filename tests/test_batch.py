@@ -269,14 +269,14 @@ def test_a_failing_run_is_recorded_and_the_batch_goes_on(scen, tmp_path, capsys)
 def test_a_model_exception_in_the_worker_is_recorded(scen, tmp_path, monkeypatch):
     import sim.batch.worker as worker
 
-    real = worker.NegotiationModel
+    real = worker.simulate
 
     def boom(sc, seed, world=None):
         if sc.mediator.phases == 3:
             raise ZeroDivisionError("phases=3 breaks the model")
-        return real(sc, seed=seed, world=world)
+        return real(sc, seed, world=world)
 
-    monkeypatch.setattr(worker, "NegotiationModel", boom)
+    monkeypatch.setattr(worker, "simulate", boom)
     plan = make_plan([scen["tiny"]], sweeps=["mediator.phases=1,3,2"], root_seed=2)
     res = run_batch(plan, tmp_path / "m", workers=1)
     assert [f["run_id"] for f in res.failed] == ["tiny-p001-r0000"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sim.batch.executors import LocalExecutor
 from sim.model import NegotiationModel
 from sim.outcomes import summarize
 from sim.run import collect, simulate
@@ -86,8 +86,8 @@ def _baseline_outcomes(seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def baseline_20() -> pd.DataFrame:
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("forkserver")) as ex:
-        return pd.DataFrame(list(ex.map(_baseline_outcomes, range(20))))
+    with closing(LocalExecutor(workers=2)) as ex:  # the batch engine's executor (a forkserver pool)
+        return pd.DataFrame(list(ex.map_ordered(_baseline_outcomes, range(20))))
 
 
 def test_baseline_median_displaced_at_day16_within_25pct_of_320k(baseline_20):

@@ -9,13 +9,13 @@ after the record's last day is read).
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sim.batch.executors import LocalExecutor
 from sim.outcomes import summarize
 from sim.run import collect, simulate
 from sim.scenario.loader import load_scenario
@@ -35,8 +35,8 @@ def _observe(seed: int) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def runs() -> pd.DataFrame:
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("forkserver")) as ex:
-        return pd.DataFrame(list(ex.map(_observe, range(20))))
+    with closing(LocalExecutor(workers=2)) as ex:  # the batch engine's executor (a forkserver pool)
+        return pd.DataFrame(list(ex.map_ordered(_observe, range(20))))
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""The rules an enclave needs (issue 14): pockets, buses under safe passage, sheltering in
-place, corridors, the daily pause, and talks per negotiating bloc; and declared outcomes."""
+"""The rules an enclave needs (issue 14) at work in a run of Eastern Ghouta: corridors, the daily
+pause, talks per negotiating bloc, pockets; and declared outcomes. The rule functions' own unit
+tests are in tests/rules/ (test_pockets, test_evacuation, test_siege, test_negotiation)."""
 
 from __future__ import annotations
 
@@ -12,76 +13,9 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.outcomes import RunTables, first_day_reaching, read_outcomes_file, summarize, value_on_day
-from sim.rules import evacuation, pockets, siege
-from sim.rules.negotiation import DEFAULT_BLOC, blocs_of
-from sim.scenario.schema import FactionSpec
-from sim.world.case import haversine_km
 
 ROOT = Path(__file__).resolve().parents[1]
 GHOUTA = ROOT / "scenarios" / "ghouta2018" / "baseline.toml"
-
-
-def _line_of_towns(n: int, km: float) -> np.ndarray:
-    lat = np.zeros(n)
-    lon = np.arange(n) * km / 111.32
-    return haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
-
-
-def test_pockets_are_components_cut_where_a_government_town_lies_between():
-    d = _line_of_towns(5, 2.0)  # five towns 2 km apart on a line
-    rebel = np.ones(5, dtype=bool)
-    none = np.zeros(5, dtype=bool)
-    assert pockets.pocket_labels(rebel, none, d, 2.5).tolist() == [0, 0, 0, 0, 0]
-    # the middle town falls: the line splits in two, labelled from the lowest town index
-    rebel[2] = False
-    gov = ~rebel
-    lab = pockets.pocket_labels(rebel, gov, d, 5.0)  # links long enough to jump the gap ...
-    assert lab.tolist() == [0, 0, -1, 1, 1]  # ... are cut by the government town between them
-    assert pockets.count(lab) == 2
-    assert pockets.pocket_labels(np.zeros(5, dtype=bool), gov, d, 5.0).tolist() == [-1] * 5
-
-
-def test_buses_carry_at_most_their_capacity_first_come_first_served():
-    b = evacuation.Buses()
-    b.new_tick(capacity_per_day=100.0, dt_days=0.25)  # 25 seats this tick
-    b.queue(3, 30.0)
-    b.queue(7, 10.0)
-    got = []
-    for town, n in b.board():
-        got.append((town, n))
-        b.carried(town, int(n))
-    assert got == [(3, 25.0)] and b.waiting == {3: 5.0, 7: 10.0}
-    b.new_tick(100.0, 0.25)
-    for town, n in b.board():
-        b.carried(town, int(n))
-    assert b.waiting == {} and b.queued == 0
-    b.queue(1, 5.0)
-    b.new_tick(0.0, 0.25)  # no buses: nobody leaves
-    assert list(b.board()) == []
-
-
-def test_a_town_with_nobody_left_leaves_the_queue():
-    b = evacuation.Buses()
-    b.new_tick(1e7, 1.0)
-    b.queue(2, 50.0)
-    for town, _n in b.board():
-        b.carried(town, 0)
-    assert b.waiting == {}
-
-
-def test_the_daily_pause_removes_its_hours_from_the_strike_capacity():
-    assert siege.pause_factor(0.0) == 1.0
-    assert siege.pause_factor(5.0) == pytest.approx(19 / 24)
-    assert siege.pause_factor(24.0) == 0.0
-
-
-def test_blocs_group_factions_and_leave_out_those_that_refuse_talks():
-    specs = [FactionSpec(name="a", kind="moderate", strength=10),
-             FactionSpec(name="b", kind="hardline", strength=5),
-             FactionSpec(name="c", kind="refuses_talks", strength=3),
-             FactionSpec(name="d", kind="moderate", strength=2, bloc="south")]
-    assert blocs_of(specs) == [(DEFAULT_BLOC, [0, 1]), ("south", [3])]
-    assert blocs_of(specs[2:3]) == [(DEFAULT_BLOC, [])]
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ two processes.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from sim.batch.executors import LocalExecutor
 from sim.run import collect, simulate
 from sim.scenario.loader import load_scenario
 from tests.conftest import SCENARIOS
@@ -61,8 +61,8 @@ def _run(job: tuple[str, int, float]) -> dict[str, Any]:
 def outcomes() -> pd.DataFrame:
     jobs = [(name, seed, 1.0) for name in LIBRARY for seed in SEEDS]
     jobs += [(name, seed, EXPOSURE_X) for name in ("baseline", "aid_access") for seed in SEEDS]
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("forkserver")) as ex:
-        return pd.DataFrame(list(ex.map(_run, jobs)))
+    with closing(LocalExecutor(workers=2)) as ex:  # the batch engine's executor (a forkserver pool)
+        return pd.DataFrame(list(ex.map_ordered(_run, jobs)))
 
 
 def med(outcomes: pd.DataFrame, name: str, col: str) -> float:

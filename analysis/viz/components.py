@@ -113,14 +113,14 @@ def map_figure(m: NegotiationModel, geo: CaseGeometry | None = None) -> Figure:
                    label=f"{label} ({int(sel.sum())})")
     row = m.rows[-1]
     for z in w.zones:  # where the displaced wait or arrive
-        if z.lat is None or z.kind not in ("border", "frontier", "government"):
+        if z.lat is None or z.lon is None or z.kind not in ("border", "frontier", "government"):
             continue
         n = int(row[z.column])
         ax.scatter([z.lon], [z.lat], marker="^", c="#1565c0", s=40 + n / 400.0,
                    edgecolors="black", linewidths=0.6, zorder=5)
         ax.annotate(f"{n:,} at {z.name}", (z.lon, z.lat), fontsize=8, color="#0d47a1",
                     xytext=(6, 4), textcoords="offset points", zorder=6)
-    crossed = sum(int(row[z.crossed_column]) for z in w.closable_zones)
+    crossed = sum(int(row[z.crossed_column]) for z in w.closable_zones if z.crossed_column)
     ax.set_title(f"Day {m.day:.2f} ({current_date(m).isoformat()}): towns by controller, "
                  f"size = people present\ndisplaced elsewhere {int(row['displaced_other']):,}; "
                  f"crossed {crossed:,}; evacuated {int(row['evacuated_cum']):,}; "

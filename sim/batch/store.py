@@ -387,11 +387,41 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     return read_runs_table(out)
 
 
+def is_batch_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a batch output folder (it holds a manifest), not a run folder."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def read_timeseries(out: str | Path, scenario: str | None = None, columns: list[str] | None = None,
+                    run_ids: set[str] | None = None) -> pd.DataFrame:
+    """The per-run time series of a batch folder (one scenario's, or all), with a ``scenario``
+    column; only the runs in ``run_ids`` if given. A part file that cannot be read (damaged, or
+    without a requested column) is a ScenarioError naming it; no time series at all, one saying
+    so."""
+    base = Path(out) / TIMESERIES
+    dirs = [base / f"scenario={scenario}"] if scenario else sorted(base.glob("scenario=*"))
+    read = [*dict.fromkeys([c for c in columns if c != "scenario"] + ["run_id"])] if columns else None
+    frames = []
+    for d in dirs:
+        name = d.name.split("=", 1)[1]
+        for part in sorted(d.glob("part-*.parquet")):  # never the temporary ".part-*" files
+            try:
+                df = pd.read_parquet(part, columns=read)
+            except Exception as exc:  # pyarrow: damaged file, or columns missing
+                raise ScenarioError(f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})",
+                                    file=part, fix="delete it and rerun the same `negsim batch` "
+                                    "command: the run is made again") from None
+            if run_ids is not None and len(df) and str(df["run_id"].iloc[0]) not in run_ids:
+                continue
+            frames.append(df.assign(scenario=name))
+    if not frames:
+        raise ScenarioError(f"no timeseries found for scenario '{scenario or '*'}'",
+                            file=base, fix="run `negsim batch` first, or check the scenario name")
+    return pd.concat(frames, ignore_index=True)
+
+
 def load_timeseries(out: str | Path, columns: list[str] | None = None,
                     scenario: str | None = None) -> pd.DataFrame:
     """All runs' time series of a batch folder in one frame (with a ``scenario`` column)."""
-    filters = [("scenario", "==", scenario)] if scenario else None
-    df = pd.read_parquet(Path(out) / TIMESERIES, columns=columns, filters=filters)
-    if "scenario" in df:
-        df["scenario"] = df["scenario"].astype(str)
-    return df
+    df = read_timeseries(out, scenario, columns)
+    return df[columns] if columns else df

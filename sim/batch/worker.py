@@ -17,9 +17,8 @@ from typing import Any
 import pandas as pd
 
 from sim.batch.plan import RunSpec, apply_params
-from sim.model import NegotiationModel, load_case
-from sim.outcomes import summarize
-from sim.run import _times, events_frame
+from sim.model import load_case
+from sim.run import run_tables, simulate
 from sim.scenario.loader import load_scenario, resolve_path
 from sim.scenario.schema import Scenario
 from sim.world.case import World
@@ -81,17 +80,11 @@ def cached_world(sc: Scenario) -> World:
 
 def simulate_tables(sc: Scenario, seed: int, world: World | None = None
                     ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Run the model; return its time series (as ``timeseries.csv``) and summary outcomes.
-
-    The time series is built exactly as :func:`sim.run.collect` builds it, without the
-    per-town table and metadata a batch does not keep.
-    """
-    model = NegotiationModel(sc, seed=seed, world=world if world is not None else cached_world(sc))
-    model.run()
-    ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
-    ts["time"] = _times(sc.time.start_date, ts["day"].to_numpy())
-    ev = events_frame(model)
-    return ts, summarize(ts, ev, model.world.outcomes, blocs=model.bloc_names)
+    """Run the model; return its time series (as ``timeseries.csv``) and summary outcomes,
+    built by :func:`sim.run.run_tables` (without the per-town table a batch does not keep)."""
+    model = simulate(sc, seed, world=world if world is not None else cached_world(sc))
+    tables, outcomes = run_tables(model, towns=False)
+    return tables.timeseries, outcomes
 
 
 def execute(spec: RunSpec) -> RunOutput:

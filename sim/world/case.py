@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from sim.errors import ScenarioError
 from sim.world.schema import BorderRow, SubdistrictRow, TownRow, ZoneRow, check_total_population, read_table
@@ -71,9 +72,9 @@ class Zone:
         return self.kind in DESTINATION_KINDS
 
 
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-                 lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km between points (broadcasting over arrays)."""
+def haversine_km(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike,
+                 lon2: npt.ArrayLike) -> np.ndarray:
+    """Great-circle distance in km between points in degrees (arrays or scalars, broadcasting)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
     dlmb = np.radians(lon2) - np.radians(lon1)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.errors import ScenarioError
 
@@ -166,17 +167,24 @@ def _g(x: float) -> str:
     return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
-def _fix(model: type[Row], column: str, err: dict[str, Any]) -> str:
+def _fix(model: type[Row], column: str, err: ErrorDetails) -> str:
     info = model.model_fields.get(column)
     if err["type"] == "literal_error":
         return f"use one of: {err.get('ctx', {}).get('expected', '')}"
     if info is not None:
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
         hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
-        if lo is not None or hi is not None:
-            return (f"a non-negative value, at most {_g(hi)}" if lo == 0 and hi is not None
-                    else f"a value between {_g(lo)} and {_g(hi)}" if lo is not None and hi is not None
-                    else f"a value >= {_g(lo)}" if lo is not None else f"a value <= {_g(hi)}") + (
+        if lo is not None and hi is not None:
+            bounds = (f"a non-negative value, at most {_g(hi)}" if lo == 0
+                      else f"a value between {_g(lo)} and {_g(hi)}")
+        elif lo is not None:
+            bounds = f"a value >= {_g(lo)}"
+        elif hi is not None:
+            bounds = f"a value <= {_g(hi)}"
+        else:
+            bounds = ""
+        if bounds:
+            return bounds + (
                 " (persons, whole numbers)" if column == "population" else
                 " (km2)" if column == "area_km2" else " (degrees)" if column in ("lat", "lon") else "")
     if err["type"] == "string_pattern_mismatch":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.escalation import escalation_level, town_levels
+from sim.rules.escalation import escalation_level, town_levels, town_levels_by_bloc
 from sim.rules.negotiation import NegState
 
 ESC, TALKS, HALT, ULT = 5.0, 0.25, 0.02, 3.0
@@ -75,3 +75,38 @@ def test_town_levels_keep_the_shape_and_are_floats_for_no_towns_too():
         lv = town_levels(NegState.TALKS, np.ones(n, bool), np.zeros(n, bool), np.zeros(n, bool),
                          ESC, TALKS, HALT, ULT)
         assert lv.shape == (n,) and lv.dtype == np.float64
+
+
+@pytest.mark.parametrize("state", list(NegState))
+def test_with_one_bloc_the_levels_by_bloc_are_the_single_talks_levels(state):
+    town_bloc = np.array([0, 0, -1, 0, -1])
+    offered = np.array([True, False, True, False, False])
+    negotiating = np.array([False, False, False, True, True])
+    by_bloc = town_levels_by_bloc([state], town_bloc, offered, negotiating, ESC, TALKS, HALT, ULT)
+    single = town_levels(state, town_bloc == 0, offered, negotiating, ESC, TALKS, HALT, ULT)
+    np.testing.assert_array_equal(by_bloc, single)
+
+
+@pytest.mark.parametrize(("states", "expected"), [
+    # town blocs: 0, 0, 1, 1, -1 (outside every bloc); town 0 offered, town 3 in local talks
+    ([NegState.NO_TALKS, NegState.NO_TALKS], [ULT, 1.0, 1.0, TALKS, 1.0]),
+    ([NegState.ESCALATION, NegState.NO_TALKS], [ESC, ESC, 1.0, TALKS, 1.0]),
+    ([NegState.NO_TALKS, NegState.ESCALATION], [ULT, 1.0, ESC, TALKS, 1.0]),
+    ([NegState.DEAL, NegState.RESUMED], [0.0, 0.0, HALT, HALT, 1.0]),
+    ([NegState.TALKS, NegState.IMPLEMENTED], [TALKS, TALKS, 0.0, 0.0, 1.0]),
+])
+def test_each_towns_level_follows_its_own_blocs_talks(states, expected):
+    town_bloc = np.array([0, 0, 1, 1, -1])
+    offered = np.array([True, False, False, False, False])
+    negotiating = np.array([False, False, False, True, False])
+    lv = town_levels_by_bloc(states, town_bloc, offered, negotiating, ESC, TALKS, HALT, ULT)
+    assert lv.tolist() == expected and lv.dtype == np.float64
+
+
+def test_levels_by_bloc_keep_the_towns_shape_with_no_towns_or_no_blocs():
+    for n in (0, 3):
+        lv = town_levels_by_bloc([NegState.ESCALATION], np.full(n, -1), np.zeros(n, bool), np.zeros(n, bool),
+                                 ESC, TALKS, HALT, ULT)
+        assert lv.shape == (n,) and (lv == 1.0).all()
+    lv = town_levels_by_bloc([], np.zeros(2, int), np.zeros(2, bool), np.zeros(2, bool), ESC, TALKS, HALT, ULT)
+    assert lv.tolist() == [1.0, 1.0]

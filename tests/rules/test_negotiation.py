@@ -1,0 +1,133 @@
+"""sim/rules/negotiation.py: when talks open and resume, the blocs of factions, the terms and
+their concessions, and the moves of the talks' state machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.rules.negotiation import (
+    AT_TABLE,
+    DEFAULT_BLOC,
+    LEGAL,
+    IllegalTransition,
+    NegState,
+    Talks,
+    Terms,
+    blocs_of,
+    should_open,
+    should_resume,
+)
+from sim.scenario.schema import FactionSpec
+
+
+@pytest.mark.parametrize(("settled", "open_share", "enabled", "opens"), [
+    (0.0, 0.0, True, True),      # a zero threshold opens at once
+    (0.29, 0.3, True, False),
+    (0.3, 0.3, True, True),      # exactly at the share
+    (1.0, 0.3, False, False),    # no mediator: never
+    (0.5, 1.01, True, False),    # an unreachable share: never
+])
+def test_talks_open_once_the_settled_share_reaches_the_threshold(settled, open_share, enabled, opens):
+    assert should_open(settled, open_share, enabled) is opens
+
+
+@pytest.mark.parametrize(("pain", "threshold", "resumes"), [
+    (0.0, 0.0, True), (0.99, 1.0, False), (1.0, 1.0, True), (5.0, 1.0, True), (1e9, float("inf"), False),
+])
+def test_the_joint_command_resumes_once_the_pain_since_the_collapse_reaches_the_threshold(pain, threshold,
+                                                                                         resumes):
+    assert should_resume(pain, threshold) is resumes
+
+
+def test_resuming_is_monotone_in_pain():
+    got = [should_resume(p, 2.0) for p in (0.0, 1.0, 1.9, 2.0, 3.0, 100.0)]
+    assert got == sorted(got)
+
+
+def test_blocs_group_factions_and_leave_out_those_that_refuse_talks():
+    specs = [FactionSpec(name="a", kind="moderate", strength=10),
+             FactionSpec(name="b", kind="hardline", strength=5),
+             FactionSpec(name="c", kind="refuses_talks", strength=3),
+             FactionSpec(name="d", kind="moderate", strength=2, bloc="south")]
+    assert blocs_of(specs) == [(DEFAULT_BLOC, [0, 1]), ("south", [3])]
+    assert blocs_of(specs[2:3]) == [(DEFAULT_BLOC, [])]
+    assert blocs_of([]) == [(DEFAULT_BLOC, [])]
+    # blocs in the order of their first faction
+    assert [b for b, _ in blocs_of(specs[::-1])] == ["south", DEFAULT_BLOC]
+
+
+@pytest.mark.parametrize(("terms", "what", "step", "after"), [
+    (Terms(), "safe_passage", 0.0, Terms(1, True, 0.0)),
+    (Terms(1, True, 0.0), "safe_passage", 0.0, Terms(2, True, 0.0)),  # already granted: a phase
+    (Terms(), "phases", 0.25, Terms(2, False, 0.25)),
+    (Terms(3, False, 0.9), "phases", 0.25, Terms(4, False, 1.0)),     # guarantees capped at 1
+])
+def test_a_concession_grants_safe_passage_or_one_more_phase_and_raises_guarantees(terms, what, step, after):
+    assert terms.concede(what, step) == after
+
+
+@pytest.mark.parametrize(("terms", "text"), [
+    (Terms(), "heavy weapons at once; no safe passage; guarantees 0.00"),
+    (Terms(3, True, 0.5), "heavy weapons in 3 phases; with safe passage; guarantees 0.50"),
+])
+def test_terms_describe_themselves_in_words(terms, text):
+    assert terms.describe() == text
+
+
+def test_a_round_of_talks_from_ultimatum_to_implemented_deal():
+    t = Talks(Terms())
+    assert not t.offer_due(0.0) and not t.deadline_passed(100.0)  # no talks: nothing due
+    t.open(2.0, 3.0)
+    assert (t.state, t.opened_day, t.deadline_day) == (NegState.TALKS, 2.0, 5.0)
+    assert t.offer_due(2.0) and not t.deadline_passed(4.0) and t.deadline_passed(5.0)
+    t.make_offer(2.0)
+    assert t.state == NegState.OFFER and not t.offer_due(2.0)  # an offer waits for its answer
+    t.answer(False, 2.0, round_hours=12.0)
+    assert t.state == NegState.REJECTED and t.next_offer_day == 2.5
+    assert not t.offer_due(2.25) and t.offer_due(2.5)
+    t.make_offer(2.5)
+    t.answer(True, 2.5, 12.0)
+    assert t.state == NegState.DEAL and t.deal_day == 2.5
+    t.start_handover(3.0, handover_days=4.0)
+    assert t.state == NegState.HANDOVER and t.handover_end_day == 7.0
+    t.complete(7.0)
+    assert t.state == NegState.IMPLEMENTED
+    assert [s for _, s in t.history] == [NegState.TALKS, NegState.OFFER, NegState.REJECTED, NegState.OFFER,
+                                         NegState.DEAL, NegState.HANDOVER, NegState.IMPLEMENTED]
+
+
+def test_a_collapse_escalates_and_a_resumption_sets_new_terms_and_deadline():
+    t = Talks(Terms())
+    t.open(0.0, 2.0)
+    t.pain_since_collapse = 7.0
+    t.collapse(2.0)
+    assert t.state == NegState.ESCALATION and t.collapses == 1 and t.last_collapse_day == 2.0
+    assert t.pain_since_collapse == 0.0 and not t.offer_due(3.0)
+    t.resume(3.0, 2.0, conceded=Terms(2, False, 0.1))
+    assert t.state == NegState.RESUMED and t.terms == Terms(2, False, 0.1)
+    assert t.deadline_day == 5.0 and t.offer_due(3.0)
+    t.collapse(5.0)
+    t.resume(6.0, 1.0, conceded=None)  # nothing conceded: the terms stay
+    assert t.collapses == 2 and t.terms == Terms(2, False, 0.1)
+    t.end(6.5)
+    assert t.state == NegState.ENDED and LEGAL[t.state] == frozenset()
+
+
+@pytest.mark.parametrize("state", list(NegState))
+def test_go_allows_exactly_the_legal_transitions(state):
+    for new in NegState:
+        t = Talks(Terms(), state=state)
+        if new in LEGAL[state]:
+            t.go(new, 1.0)
+            assert t.state == new and t.history == [(1.0, new)]
+        else:
+            with pytest.raises(IllegalTransition):
+                t.go(new, 1.0)
+            assert t.state == state and t.history == []
+
+
+def test_offers_are_due_only_at_the_table():
+    for state in NegState:
+        t = Talks(Terms(), state=state, next_offer_day=0.0, deadline_day=0.0)
+        assert t.offer_due(1.0) is (state in AT_TABLE)
+        assert t.deadline_passed(1.0) is (state in AT_TABLE)
