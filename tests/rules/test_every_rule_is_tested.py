@@ -93,6 +93,6 @@ def test_the_reference_check_finds_uses_in_code_but_not_in_comments_or_strings()
 
 def test_the_rule_listing_finds_functions_and_methods_but_not_imports_or_private_names():
     functions, methods = public_callables("evacuation")
-    assert functions == [] and "Buses.board" in methods and "Buses.__init__" not in methods
+    assert "Buses.board" in methods and "Buses.__init__" not in methods
     functions, _ = public_callables("pockets")
     assert functions == ["pocket_labels", "count"]  # not the imported csr_matrix

@@ -75,22 +75,23 @@ def test_terms_describe_themselves_in_words(terms, text):
 
 
 def test_a_round_of_talks_from_ultimatum_to_implemented_deal():
+    # times on the caller's clock: integer ticks (here 4 a day), compared exactly
     t = Talks(Terms())
-    assert not t.offer_due(0.0) and not t.deadline_passed(100.0)  # no talks: nothing due
-    t.open(2.0, 3.0)
-    assert (t.state, t.opened_day, t.deadline_day) == (NegState.TALKS, 2.0, 5.0)
-    assert t.offer_due(2.0) and not t.deadline_passed(4.0) and t.deadline_passed(5.0)
-    t.make_offer(2.0)
-    assert t.state == NegState.OFFER and not t.offer_due(2.0)  # an offer waits for its answer
-    t.answer(False, 2.0, round_hours=12.0)
-    assert t.state == NegState.REJECTED and t.next_offer_day == 2.5
-    assert not t.offer_due(2.25) and t.offer_due(2.5)
-    t.make_offer(2.5)
-    t.answer(True, 2.5, 12.0)
-    assert t.state == NegState.DEAL and t.deal_day == 2.5
-    t.start_handover(3.0, handover_days=4.0)
-    assert t.state == NegState.HANDOVER and t.handover_end_day == 7.0
-    t.complete(7.0)
+    assert not t.offer_due(0) and not t.deadline_passed(400)  # no talks: nothing due
+    t.open(8, 12)
+    assert (t.state, t.opened_at, t.deadline_at) == (NegState.TALKS, 8, 20)
+    assert t.offer_due(8) and not t.deadline_passed(19) and t.deadline_passed(20)
+    t.make_offer(8)
+    assert t.state == NegState.OFFER and not t.offer_due(8)  # an offer waits for its answer
+    t.answer(False, 8, next_round_after=2)
+    assert t.state == NegState.REJECTED and t.next_offer_at == 10
+    assert not t.offer_due(9) and t.offer_due(10)
+    t.make_offer(10)
+    t.answer(True, 10, 2)
+    assert t.state == NegState.DEAL and t.deal_at == 10 and t.deal_day == 10
+    t.start_handover(12, handover_after=16)
+    assert t.state == NegState.HANDOVER and t.handover_end_at == 28
+    t.complete(28)
     assert t.state == NegState.IMPLEMENTED
     assert [s for _, s in t.history] == [NegState.TALKS, NegState.OFFER, NegState.REJECTED, NegState.OFFER,
                                          NegState.DEAL, NegState.HANDOVER, NegState.IMPLEMENTED]
@@ -98,18 +99,18 @@ def test_a_round_of_talks_from_ultimatum_to_implemented_deal():
 
 def test_a_collapse_escalates_and_a_resumption_sets_new_terms_and_deadline():
     t = Talks(Terms())
-    t.open(0.0, 2.0)
+    t.open(0, 8)
     t.pain_since_collapse = 7.0
-    t.collapse(2.0)
-    assert t.state == NegState.ESCALATION and t.collapses == 1 and t.last_collapse_day == 2.0
-    assert t.pain_since_collapse == 0.0 and not t.offer_due(3.0)
-    t.resume(3.0, 2.0, conceded=Terms(2, False, 0.1))
+    t.collapse(8)
+    assert t.state == NegState.ESCALATION and t.collapses == 1 and t.last_collapse_at == 8
+    assert t.pain_since_collapse == 0.0 and not t.offer_due(12)
+    t.resume(12, 8, conceded=Terms(2, False, 0.1))
     assert t.state == NegState.RESUMED and t.terms == Terms(2, False, 0.1)
-    assert t.deadline_day == 5.0 and t.offer_due(3.0)
-    t.collapse(5.0)
-    t.resume(6.0, 1.0, conceded=None)  # nothing conceded: the terms stay
+    assert t.deadline_at == 20 and t.offer_due(12)
+    t.collapse(20)
+    t.resume(24, 4, conceded=None)  # nothing conceded: the terms stay
     assert t.collapses == 2 and t.terms == Terms(2, False, 0.1)
-    t.end(6.5)
+    t.end(26)
     assert t.state == NegState.ENDED and LEGAL[t.state] == frozenset()
 
 
@@ -128,6 +129,6 @@ def test_go_allows_exactly_the_legal_transitions(state):
 
 def test_offers_are_due_only_at_the_table():
     for state in NegState:
-        t = Talks(Terms(), state=state, next_offer_day=0.0, deadline_day=0.0)
-        assert t.offer_due(1.0) is (state in AT_TABLE)
-        assert t.deadline_passed(1.0) is (state in AT_TABLE)
+        t = Talks(Terms(), state=state, next_offer_at=0, deadline_at=0)
+        assert t.offer_due(1) is (state in AT_TABLE)
+        assert t.deadline_passed(1) is (state in AT_TABLE)
