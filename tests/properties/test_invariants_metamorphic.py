@@ -101,21 +101,27 @@ def test_opening_a_border_never_raises_the_count_stuck_at_it(zone, column):
     assert opened[-1] < closed[-1]  # and the border does drain
 
 
-def test_tick_length_1h_6h_24h_gives_the_same_daily_curves():
-    """Daily displaced and at-home shares agree within 4% of the population between 1 h and 6 h
-    ticks (measured: <2%). With 24 h ticks a threshold crossed during a day (an ultimatum, the
-    collapse) acts only from the next tick, so the 24 h curve may lag the 6 h one by one day: on
-    each day it lies within 4% of the band spanned by the 6 h curve on that day and the day
-    before (measured at the time of writing: a one-day lag at the day-10 and day-16 jumps)."""
-    curves = {h: _means(_variant(time__tick_hours=h), ("displaced_total", "at_home")) for h in (1, 6, 24)}
-    for k in ("displaced_total", "at_home"):
-        diff = float(np.abs(curves[1][k] - curves[6][k]).max())
-        assert diff <= 0.04, f"1 h vs 6 h ticks: {k} differs by {diff:.3f}"
-        six, day = curves[6][k], curves[24][k]
-        before = np.concatenate([six[:1], six[:-1]])
-        lo, hi = np.minimum(before, six) - 0.04, np.maximum(before, six) + 0.04
-        outside = np.flatnonzero((day < lo) | (day > hi))
-        assert outside.size == 0, f"24 h ticks: {k} leaves the one-day-lag band on days {outside}"
+def test_tick_length_1h_6h_24h_gives_the_same_daily_curves_up_to_a_one_day_lag():
+    """Daily displaced and at-home shares agree within 4% of the population across tick lengths
+    of 1, 6 and 24 hours, allowing the coarser tick to lag by up to one day: a threshold crossed
+    during a tick (an ultimatum, the collapse and its blitz) acts only from the next tick, so the
+    coarser curve may show a jump later. On each day the 1 h curve lies within 4% of the band
+    the 6 h curve spans on that day and the next, and the 24 h curve within 4% of the band the
+    6 h curve spans on that day and the day before. Measured when written (calibrated baseline,
+    6 seeds, 1:50): without the allowance the curves differ by up to 5% (1 h vs 6 h, day 16,
+    hours after the collapse) and 6.6% (24 h vs 6 h, day 10: the jump of the offers a day late)."""
+    keys = ("displaced_total", "at_home")
+    curves = {h: _means(_variant(time__tick_hours=h, time__horizon_days=HORIZON + 1), keys)
+              for h in (1, 6, 24)}
+    for k in keys:
+        six = curves[6][k]
+        for h, other in ((1, np.concatenate([six[1:], six[-1:]])),
+                         (24, np.concatenate([six[:1], six[:-1]]))):
+            lo = np.minimum(six, other)[:-1] - 0.04  # days 0..HORIZON
+            hi = np.maximum(six, other)[:-1] + 0.04
+            day = curves[h][k][:-1]
+            outside = np.flatnonzero((day < lo) | (day > hi))
+            assert outside.size == 0, f"{h} h ticks: {k} leaves the one-day-lag band on days {outside}"
 
 
 def test_population_scale_1_to_10_gives_the_same_shares_as_1_to_1():
