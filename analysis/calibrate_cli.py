@@ -212,6 +212,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         rec = res.extra["record"]
         if rec["points"]:
             print(f"record: {rec['within']} of {rec['points']} dated points within range "
-                  f"({rec['within10']} within ±10%); displaced-total ARD {rec['ard_displaced_total']:.2f}")
+                  f"({rec['within10']} within ±10%)"
+                  + (f"; displaced-total ARD {rec['ard_displaced_total']:.2f}" if rec["ard_dates"] else ""))
         print(f"  report: {res.out_dir}/report.md; calibrated scenario: {res.scenario_file}")
     return 0

@@ -962,10 +962,11 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path | 
         lines += [
             "## The public record",
             "",
-            f"Over {replicates} replicates at the calibrated parameters: **displaced-total ARD "
-            f"{rs['ard_displaced_total']:.2f}** against the record's range midpoints over its "
-            f"{rs['ard_dates']} dates (mean |model median − midpoint| / midpoint); "
-            f"**{rs['within']} of {rs['points']} dated points** have their median within the "
+            f"Over {replicates} replicates at the calibrated parameters: "
+            + (f"**displaced-total ARD {rs['ard_displaced_total']:.2f}** against the record's range "
+               f"midpoints over its {rs['ard_dates']} dates (mean |model median − midpoint| / "
+               "midpoint); " if rs["ard_dates"] else "")
+            + f"**{rs['within']} of {rs['points']} dated points** have their median within the "
             f"record's range, **{rs['within10']} of {rs['points']}** within the range widened by ±10%.",
             "",
             "![the record's series](record.png)",
