@@ -95,4 +95,4 @@ def test_the_rule_listing_finds_functions_and_methods_but_not_imports_or_private
     functions, methods = public_callables("evacuation")
     assert "Buses.board" in methods and "Buses.__init__" not in methods
     functions, _ = public_callables("pockets")
-    assert functions == ["pocket_labels", "count"]  # not the imported csr_matrix
+    assert {"pocket_labels", "count"} <= set(functions) and "csr_matrix" not in functions  # not imports
