@@ -41,7 +41,7 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=150)
+    fig, ax = plt.subplots(figsize=(9, 5.8), dpi=150)
     days = ts["day"].to_numpy()
     ys = [ts[c].to_numpy() / 1000 for c, *_ in series]
     polys = ax.stackplot(days, *ys, labels=[lab for _, lab, _, _ in series],
@@ -65,7 +65,8 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
     ax.set_xlabel(days_label(run_start(meta)))
     ax.set_ylabel("Displaced persons (thousands)")
     ax.set_title(title or "Displacement by destination")
-    ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
+    # below the axes: inside, it would hide the peak and the event labels
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     out = Path(path)
