@@ -202,15 +202,20 @@ def _towns_settled_24h_after_collapse(t: RunTables) -> float:
     return float(_settled_at(t, ch + HOURS_PER_DAY) - _settled_at(t, ch))
 
 
+def _events_after(events: pd.DataFrame, day: float, window_h: int, kind: str) -> pd.DataFrame:
+    """Events of ``kind`` in the ``window_h`` hours from ``day`` on (compared in whole hours)."""
+    start = int(hours(day))
+    eh = hours(events["day"].to_numpy())
+    return events[(eh >= start) & (eh < start + window_h) & (events["kind"] == kind).to_numpy()]
+
+
 def _blitz_max_town_deaths(t: RunTables) -> float:
     """Most civilians killed in strikes on one town in the 24 h after the first collapse."""
     c = _collapse(t)
     if math.isnan(c):
         return math.nan
-    ev, ch = t.events, int(hours(c))
-    eh = hours(ev["day"].to_numpy())
-    cas = ev[(eh >= ch) & (eh < ch + HOURS_PER_DAY) & (ev["kind"] == "casualties").to_numpy()
-             & (ev["actor"] == "regime").to_numpy()]
+    cas = _events_after(t.events, c, HOURS_PER_DAY, "casualties")
+    cas = cas[cas["actor"] == "regime"]
     if not len(cas):
         return 0.0
     return float(_values(cas).groupby(cas["target"]).sum().max())
@@ -221,10 +226,7 @@ def _area_handed_over_48h(t: RunTables) -> float:
     c = _collapse(t)
     if math.isnan(c):
         return math.nan
-    ev, ch = t.events, int(hours(c))
-    eh = hours(ev["day"].to_numpy())
-    after = ev[(eh >= ch) & (eh < ch + 2 * HOURS_PER_DAY)
-               & (ev["kind"] == "area_handed_over").to_numpy()]
+    after = _events_after(t.events, c, 2 * HOURS_PER_DAY, "area_handed_over")
     return float(_values(after).sum()) if len(after) else 0.0
 
 

@@ -63,6 +63,18 @@ MISSING_ERROR = 5.0
 CAP_ERROR = 10.0
 
 
+def _tolerance_interval[N: (float, Fraction)](kind: str, v: N, t: N) -> tuple[N | float, N | float]:
+    """The tolerance interval of a target of ``kind`` with value ``v`` and tolerance ``t``, in
+    the arithmetic of ``v`` and ``t`` (floats, or exact fractions)."""
+    if kind == "relative":
+        return v - t * abs(v), v + t * abs(v)
+    if kind in ("absolute", "range", "day_range"):
+        return v - t, v + t
+    if kind == "min":
+        return v, math.inf
+    return -math.inf, v
+
+
 @dataclass(frozen=True)
 class Target:
     """One figure of the article as the model must reproduce it."""
@@ -94,16 +106,9 @@ class Target:
     def bounds(self) -> tuple[float, float]:
         """The interval of model values counted as within tolerance (a ``day_range``'s upper
         end is open: ``[a, b + 1)``)."""
-        v, t = self.value, self.tolerance
         if self.interval is not None:
             return self.interval
-        if self.kind == "relative":
-            return v - t * abs(v), v + t * abs(v)
-        if self.kind in ("absolute", "range", "day_range"):
-            return v - t, v + t
-        if self.kind == "min":
-            return v, math.inf
-        return -math.inf, v
+        return _tolerance_interval(self.kind, self.value, self.tolerance)
 
     def exact_bounds(self) -> tuple[Fraction | float, Fraction | float]:
         """:meth:`bounds` computed exactly from the decimals written in the targets file
@@ -112,14 +117,7 @@ class Target:
         rounding of ``value - tolerance``."""
         if self.interval is not None:
             return _exact_or_inf(self.interval[0]), _exact_or_inf(self.interval[1])
-        v, t = exact(self.value), exact(self.tolerance)
-        if self.kind == "relative":
-            return v - t * abs(v), v + t * abs(v)
-        if self.kind in ("absolute", "range", "day_range"):
-            return v - t, v + t
-        if self.kind == "min":
-            return v, math.inf
-        return -math.inf, v
+        return _tolerance_interval(self.kind, exact(self.value), exact(self.tolerance))
 
     def describe_tolerance(self) -> str:
         if self.kind == "relative":
