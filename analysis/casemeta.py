@@ -45,15 +45,14 @@ def run_blocs(meta: dict[str, Any]) -> tuple[str, ...]:
 @functools.cache
 def _scenario_case(path: str) -> tuple[str, tuple[dict[str, Any], ...], tuple[str, ...]]:
     from sim.model import load_case
-    from sim.rules.negotiation import blocs_of
+    from sim.rules.negotiation import bloc_names
     from sim.run import zone_dict
     from sim.scenario.loader import load_scenario
 
     sc = load_scenario(path)
     world = load_case(sc)
-    specs = sorted(sc.factions, key=lambda f: (-f.strength, f.name))
     return (sc.time.start_date.isoformat(), tuple(zone_dict(z) for z in world.zones),
-            tuple(name for name, _ in blocs_of(specs)))
+            bloc_names(sc.factions))
 
 
 def scenario_case(path: str | Path) -> tuple[str, list[dict[str, Any]], tuple[str, ...]]:

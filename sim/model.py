@@ -34,7 +34,14 @@ from sim.agents.town import NEVER, TownState, TownTraits
 from sim.errors import ScenarioError
 from sim.rules import acceptance, bombardment, casualties, clock, evacuation, flight, offers, returns, siege, territory
 from sim.rules import pockets as pocket_rule
-from sim.rules.negotiation import SETTLED, IllegalTransition, NegState, Talks, blocs_of, merge_terms
+from sim.rules.negotiation import (
+    IllegalTransition,
+    NegState,
+    Talks,
+    blocs_of,
+    canonical_order,
+    merge_terms,
+)
 from sim.rules.reconciliation import draw_thresholds
 from sim.rules.territory import Control
 from sim.scenario.loader import resolve_path
@@ -128,7 +135,7 @@ class NegotiationModel(mesa.Model):
 
         # Factions in a canonical order (strongest first, then by name): outputs must not
         # depend on the order a scenario lists them in (random draws are made in this order).
-        specs = sorted(self.params.factions, key=lambda f: (-f.strength, f.name))
+        specs = canonical_order(self.params.factions)
         fac_names = [f.name for f in specs]
         faction_idx = np.array([fac_names.index(f) if f in fac_names else -1
                                 for f in w.faction], dtype=np.int64)
@@ -437,10 +444,10 @@ class NegotiationModel(mesa.Model):
         stalled (:mod:`sim.rules.offensive`), and the front follows."""
         self._refresh_front()
         axis = self.regime.plan()
-        if axis is not None:
+        if axis is not None:  # a new axis moves the front's weights (nothing else changed)
             self.regime.auto_axes.append((axis, self.tick))
             self.log("axis_opened", "regime", self.world.town_id[axis], "the offensive moves on")
-        self._refresh_front()
+            self._refresh_front()
 
     def negotiate(self) -> None:
         """Phase 3: the mediator presents local terms to the towns the offensive has reached and
@@ -471,8 +478,7 @@ class NegotiationModel(mesa.Model):
         # kills that share of the persons it would kill at full scale
         lethality, shelter_half = casualties.scaled_strike_lethality(
             cp.lethality, cp.shelter_half, self.params.world.population_scale)
-        aid = casualties.aid_level(cp.aid_through_hostilities,
-                                   all(st in SETTLED for st in self.bloc_states()))
+        aid = casualties.aid_level(cp.aid_through_hostilities, self.mediator.all_settled())
         codes = [self.loc.zone[z.id] for z in self.closable]
         deaths = casualties.draw_tick_deaths(self.state.strikes, civ.counts_by_loc(), codes,
                                              lethality, shelter_half, cp.exposure_rate,
@@ -496,7 +502,8 @@ class NegotiationModel(mesa.Model):
         """Phase 6: ground assaults on the front; the towns that fall are captured."""
         for i in self.regime.advance():
             self.set_control(i, Control.REGIME, "town_captured", "regime", "by force")
-        self._refresh_front()
+        if self.state.control.tobytes() != self._pocket_key:  # towns fell since the last refresh
+            self._refresh_front()
 
     def broker_local_deals(self) -> None:
         """Phase 7: local talks sign and open (:mod:`sim.rules.reconciliation`); the buses of

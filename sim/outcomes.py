@@ -30,6 +30,7 @@ event, km² in an ``area_handed_over`` event, persons in an ``evacuation``, stri
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Callable, Sequence
@@ -55,6 +56,16 @@ class RunTables:
     towns: pd.DataFrame | None = None
     #: names of the negotiating blocs (actors of the comprehensive talks' events)
     blocs: tuple[str, ...] = (DEFAULT_BLOC,)
+
+    @functools.cached_property
+    def collapse_day(self) -> float:
+        """Day the comprehensive talks first collapse (NaN if never); read by many outcomes."""
+        return first_day(self.events, "talks_collapsed")
+
+    @functools.cached_property
+    def resume_day(self) -> float:
+        """Day a bloc first returns to talks after a collapse (NaN if never)."""
+        return first_day(self.events, "talks_resumed")
 
 
 @dataclass(frozen=True)
@@ -171,11 +182,11 @@ FUNCTIONS: dict[str, str] = {"value_on_day": "day", "final": "whole", "peak": "w
 
 # --- generic outcomes (every case) ---------------------------------------------------------------
 def _collapse(t: RunTables) -> float:
-    return first_day(t.events, "talks_collapsed")
+    return t.collapse_day
 
 
 def _resumed(t: RunTables) -> float:
-    return first_day(t.events, "talks_resumed")
+    return t.resume_day
 
 
 def _settled_at(t: RunTables, hour: int) -> float:
@@ -362,7 +373,11 @@ def summarize(ts: pd.DataFrame, events: pd.DataFrame, case: Sequence[Outcome] = 
               blocs: Sequence[str] = (DEFAULT_BLOC,)) -> dict[str, Any]:
     """The summary outcomes of a run (a flat dict of numbers): the generic ones and the
     case's declared ones (``case``)."""
-    tables = RunTables(ts, events, towns, tuple(blocs))
+    return summarize_tables(RunTables(ts, events, towns, tuple(blocs)), case)
+
+
+def summarize_tables(tables: RunTables, case: Sequence[Outcome] = ()) -> dict[str, Any]:
+    """:func:`summarize` of a run's tables already gathered."""
     return {o.name: o(tables) for o in outcomes_for(case)}
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import sim
 from sim import atomic
 from sim.model import EVENT_COLUMNS, NegotiationModel
-from sim.outcomes import RunTables, summarize
+from sim.outcomes import RunTables, summarize_tables
 from sim.rules.territory import Control
 from sim.scenario.loader import file_sha256, load_scenario, scenario_source
 from sim.scenario.schema import Scenario
@@ -94,22 +94,22 @@ def simulate(scenario: Scenario, seed: int, world: World | None = None) -> Negot
 
 
 def run_tables(model: NegotiationModel, towns: bool = True) -> tuple[RunTables, dict[str, Any]]:
-    """A finished model's tables, as its files hold them (time series and events with their ISO
-    ``time``; with ``towns``, the per-town table), and its summary outcomes. The one builder of
+    """A finished model's tables, as its files hold them (time series with its ISO ``time``;
+    with ``towns``, also the events' ``time`` and the per-town table), and its summary outcomes. The one builder of
     a run's tables: :func:`collect` (``negsim run``) and the batch worker both use it (a batch
     keeps no per-town table)."""
     start = model.params.time.start_date
     ts = pd.DataFrame(model.rows, columns=list(model.timeseries_columns))
     ts["time"] = _times(start, ts["day"].to_numpy())
     ev = events_frame(model)
-    ev.insert(0, "time", _times(start, ev["day"].to_numpy()))
-    ev = ev[list(EVENT_COLUMNS)]
     town_table = None
-    if towns:
+    if towns:  # the files' tables; a batch keeps only the time series (no event times needed)
+        ev.insert(0, "time", _times(start, ev["day"].to_numpy()))
+        ev = ev[list(EVENT_COLUMNS)]
         town_table = _towns_table(model.town_days, model.world)
         town_table.insert(0, "time", _times(start, town_table["day"].to_numpy()))
     tables = RunTables(ts, ev, town_table, tuple(model.bloc_names))
-    return tables, summarize(ts, ev, model.world.outcomes, town_table, model.bloc_names)
+    return tables, summarize_tables(tables, model.world.outcomes)
 
 
 def collect(model: NegotiationModel, wall_s: float | None = None) -> RunResult:

@@ -133,12 +133,6 @@ class Target:
             return f"day {a}" if a == b else f"days {a}–{b}"
         return "≥ value" if self.kind == "min" else "≤ value"
 
-    def widened(self, share: float) -> tuple[float, float]:
-        """The bounds widened by ``share`` of their own size on each side (e.g. 0.1: the range
-        ±10%), for reporting how near a point the model comes."""
-        lo, hi = self.bounds()
-        return lo - share * abs(lo), hi + share * abs(hi)
-
     def error(self, model: float) -> float:
         """The scaled error of a model value (0 is a perfect fit, <= 1 is within tolerance
         for two-sided kinds; > 0 is outside for one-sided kinds)."""
@@ -166,17 +160,18 @@ class Target:
         lo, hi = self.exact_bounds()
         x = _exact_or_inf(float(model), binary=True)
         if self.kind == "day_range":
-            return _le(lo, x) and _lt(x, hi)
-        return _le(lo, x) and _le(x, hi)
+            return lo <= x < hi
+        return lo <= x <= hi
 
     def within_widened(self, model: float, share: float = 0.1) -> bool:
-        """Whether a model value is within the bounds widened by ``share`` (:meth:`widened`)."""
+        """Whether a model value is within the bounds widened by ``share`` of their own size on
+        each side (e.g. 0.1: the range ±10%), for reporting how near a point the model comes."""
         if model is None or (isinstance(model, float) and math.isnan(model)):
             return self.never_ok
         lo, hi = self.exact_bounds()
         w = exact(share)
         x = _exact_or_inf(float(model), binary=True)
-        return _le(_widen(lo, -w), x) and _le(x, _widen(hi, w))
+        return _widen(lo, -w) <= x <= _widen(hi, w)
 
 
 def _exact_or_inf(x: float, binary: bool = False) -> Fraction | float:
@@ -185,14 +180,6 @@ def _exact_or_inf(x: float, binary: bool = False) -> Fraction | float:
     if math.isinf(x):
         return x
     return Fraction(x) if binary else exact(x)
-
-
-def _le(a: Fraction | float, b: Fraction | float) -> bool:
-    return a <= b
-
-
-def _lt(a: Fraction | float, b: Fraction | float) -> bool:
-    return a < b
 
 
 def _widen(bound: Fraction | float, share: Fraction) -> Fraction | float:
@@ -384,6 +371,7 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
         known_outcomes = tuple(project_outcomes())
     out: list[Target] = []
     seen: set[str] = set()
+    columns: tuple[str, ...] | None = None
     for i, t in enumerate(raw):
         if not isinstance(t, dict):
             raise _fail(p, "must be a table", field=f"target[{i}]", fix="write it as a [[target]] table")
@@ -426,7 +414,8 @@ def load_targets(path: str | Path, known_outcomes: Sequence[str] | None = None) 
             if row.day is None:
                 raise fail("a series target needs a day", "day",
                            "e.g. day = 7 (days since the scenario's start date)")
-            columns = known_series()
+            if columns is None:  # the case files are read once per targets file
+                columns = known_series()
             if series not in columns and not series.startswith(REGION_SERIES_PREFIX):
                 import difflib
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.rules import flight
+
 if TYPE_CHECKING:
     from sim.model import NegotiationModel
     from sim.world.case import World
@@ -191,8 +193,7 @@ class Civilians(mesa.Agent):
         new_disp = np.zeros(self.n_towns, dtype=np.int64)
         if len(idx):
             h = self.home[idx]
-            choice = np.minimum((rng.random(len(idx))[:, None] > cum_dest[h]).sum(axis=1),
-                                cum_dest.shape[1] - 1)
+            choice = flight.draw_choices(cum_dest[h], rng)
             new = dest_loc[h, choice]
             moving = new != h  # a household with nowhere to go shelters in place
             if not moving.all():
@@ -217,7 +218,8 @@ class Civilians(mesa.Agent):
     def cross(self, zone_code: int, exit_code: int, p_cross: float, tick: int) -> int:
         """People who reached an open border (location ``zone_code``) cross it (to
         ``exit_code``); returns persons crossed."""
-        idx = np.flatnonzero((self.loc == zone_code) & (self.arrive <= tick))
+        idx = np.flatnonzero(self.loc == zone_code)
+        idx = idx[self.arrive[idx] <= tick]  # arrived: one pass over the few at the border
         if not len(idx) or p_cross <= 0:
             return 0
         go = idx[self.model.rng.random(len(idx)) < p_cross]
@@ -228,7 +230,7 @@ class Civilians(mesa.Agent):
 
     def present_in(self, town: int) -> float:
         """Persons present in ``town`` (its own and hosted households)."""
-        return float(self.size[(self.loc == town) & (self.size > 0)].sum())
+        return float(self.count_loc[town])  # the running tally (every move and death updates it)
 
     def evacuate(self, town: int, persons: float) -> int:
         """Bus ``persons`` of the people present in ``town`` out of the area (safe passage),
@@ -251,9 +253,9 @@ class Civilians(mesa.Agent):
         if deaths_by_loc.sum() <= 0:
             return applied
         rng = self.model.rng
-        alive = self.size > 0
         for c in np.flatnonzero(deaths_by_loc):  # a few locations a tick: one pass each
-            hh = np.flatnonzero((self.loc == c) & alive)
+            # an emptied household (size 0) has zero width in the cumulative sum: never drawn
+            hh = np.flatnonzero(self.loc == c)
             if not len(hh):
                 continue
             cs = np.cumsum(self.size[hh])

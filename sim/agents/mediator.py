@@ -123,7 +123,7 @@ class Mediator(mesa.Agent):
         m = self.model
         st, tr = m.state, m.traits
         pm = m.params.mediator
-        if not (pm.enabled and pm.local_deals) or self._all_settled():
+        if not (pm.enabled and pm.local_deals) or self.all_settled():
             return np.zeros(m.world.n_towns, dtype=bool)
         eligible = (st.control == Control.REBEL) & tr.negotiable & tr.committee & self._open_blocs()
         return offers.new_offers(m.tick, m.due(pm.offers_from_day), eligible, st.offered, st.axis_w,
@@ -135,7 +135,7 @@ class Mediator(mesa.Agent):
         m = self.model
         st, tr = m.state, m.traits
         pm = m.params.mediator
-        if not (pm.enabled and pm.local_deals) or self._all_settled():
+        if not (pm.enabled and pm.local_deals) or self.all_settled():
             return
         open_blocs = self._open_blocs()
         # committees whose talks are done sign their deals (not those under a bloc's deal)
@@ -163,7 +163,7 @@ class Mediator(mesa.Agent):
         for i in np.flatnonzero(rebel & (m.rng.random(len(prob)) < prob)):
             m.open_local_talks(int(i))
 
-    def _all_settled(self) -> bool:
+    def all_settled(self) -> bool:
         """Every bloc has signed its comprehensive deal (no local deal is left to broker)."""
         return all(st in negotiation.SETTLED for st in self.model.bloc_states())
 

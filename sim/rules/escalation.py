@@ -44,18 +44,14 @@ def escalation_level(state: NegState, escalation_factor: float, talks_level: flo
 def town_levels(state: NegState, negotiable: np.ndarray, offered: np.ndarray,
                 negotiating: np.ndarray, escalation_factor: float, talks_level: float,
                 halt_level: float, ultimatum_factor: float) -> np.ndarray:
-    """Bombardment multiplier of each town.
+    """Bombardment multiplier of each town, with one negotiating bloc
+    (:func:`town_levels_by_bloc`).
 
     ``negotiable``: its faction negotiates; ``offered``: it holds the mediator's local terms;
     ``negotiating``: it is in local talks.
     """
-    level = escalation_level(state, escalation_factor, talks_level, halt_level)
-    if state == NegState.NO_TALKS:
-        per_town = np.where(offered, ultimatum_factor, level)
-    else:
-        per_town = np.full(negotiable.shape, level)
-    per_town = np.where(negotiable, per_town, 1.0)
-    return np.where(negotiating, np.minimum(per_town, talks_level), per_town)
+    return town_levels_by_bloc([state], np.where(negotiable, 0, -1), offered, negotiating,
+                               escalation_factor, talks_level, halt_level, ultimatum_factor)
 
 
 def town_levels_by_bloc(states: list[NegState], town_bloc: np.ndarray, offered: np.ndarray,

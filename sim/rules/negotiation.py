@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 #: The bloc of factions that name none: they negotiate together, as one joint command.
 DEFAULT_BLOC = "joint_command"
@@ -213,6 +213,22 @@ def should_open(settled_share: float, open_share: float, enabled: bool) -> bool:
 def should_resume(pain_since_collapse: float, resume_threshold: float) -> bool:
     """The joint command returns to the table when the blitz has hurt enough (Schelling)."""
     return pain_since_collapse >= resume_threshold
+
+
+class _Ranked(Protocol):
+    strength: float
+    name: str
+
+
+def canonical_order[F: _Ranked](factions: Sequence[F]) -> list[F]:
+    """Factions strongest first, then by name: outputs must not depend on the order a scenario
+    lists them in (random draws are made in this order, and blocs follow it)."""
+    return sorted(factions, key=lambda f: (-f.strength, f.name))
+
+
+def bloc_names(factions: Sequence[Any]) -> tuple[str, ...]:
+    """The negotiating blocs' names of a scenario's factions, in the model's order."""
+    return tuple(name for name, _ in blocs_of(canonical_order(factions)))
 
 
 def blocs_of(specs: Sequence[Any]) -> list[tuple[str, list[int]]]:

@@ -66,7 +66,6 @@ def resolve_targets(sc: Scenario, world: World) -> list[np.ndarray]:
                     line=line,
                     fix=f"{hint}use a town_id or name from the towns table "
                         f"({len(world.town_id)} towns): {', '.join(sorted(world.town_id))}") from None
-        closable = {z.id for z in world.closable_zones}
         if iv.zone is not None and iv.zone not in closable:
             raise _zone_error(sc, world, iv.zone, ("interventions", i, "zone"),
                               f"interventions[{i}].zone")

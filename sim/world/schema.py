@@ -104,10 +104,6 @@ class SubdistrictRow(Row):
     area_km2: Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_AREA_KM2)]
 
 
-#: Kinds of destination zone (see :mod:`sim.rules.siege`): where the displaced can go.
-ZONE_KINDS = ("border", "frontier", "fields", "government", "shelter", "evacuation")
-#: How the distance from a town to a zone is measured (blank: the kind's default).
-ZONE_REACHES = ("line", "point", "front", "near")
 #: A timeseries column name (and a zone id, from which default column names are made).
 COLUMN_NAME = r"^[a-z][a-z0-9_]*$"
 

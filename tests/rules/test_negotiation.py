@@ -13,7 +13,9 @@ from sim.rules.negotiation import (
     NegState,
     Talks,
     Terms,
+    bloc_names,
     blocs_of,
+    canonical_order,
     should_open,
     should_resume,
 )
@@ -54,6 +56,21 @@ def test_blocs_group_factions_and_leave_out_those_that_refuse_talks():
     assert blocs_of([]) == [(DEFAULT_BLOC, [])]
     # blocs in the order of their first faction
     assert [b for b, _ in blocs_of(specs[::-1])] == ["south", DEFAULT_BLOC]
+
+
+@pytest.mark.parametrize("listed", [("a", "b", "c", "d"), ("d", "c", "b", "a"), ("c", "a", "d", "b")])
+def test_the_canonical_order_is_strongest_first_then_by_name_whatever_the_listing(listed):
+    by = {"a": 10, "b": 5, "c": 5, "d": 2}
+    specs = [FactionSpec(name=n, kind="moderate", strength=by[n]) for n in listed]
+    assert [f.name for f in canonical_order(specs)] == ["a", "b", "c", "d"]
+
+
+def test_bloc_names_follow_the_canonical_order_of_the_scenario_factions():
+    specs = [FactionSpec(name="d", kind="moderate", strength=2, bloc="south"),
+             FactionSpec(name="c", kind="refuses_talks", strength=30),
+             FactionSpec(name="a", kind="moderate", strength=10)]
+    assert bloc_names(specs) == (DEFAULT_BLOC, "south")
+    assert bloc_names(specs[1:2]) == (DEFAULT_BLOC,)
 
 
 @pytest.mark.parametrize(("terms", "what", "step", "after"), [
