@@ -34,6 +34,7 @@ from sim.agents.town import NEVER, TownState, TownTraits
 from sim.errors import ScenarioError
 from sim.rules import acceptance, bombardment, casualties, clock, evacuation, flight, offers, returns, siege, territory
 from sim.rules import pockets as pocket_rule
+from sim.rules import prelude as prelude_rule
 from sim.rules.negotiation import (
     IllegalTransition,
     NegState,
@@ -131,6 +132,7 @@ class NegotiationModel(mesa.Model):
         self.n_ticks = int(round(tp.horizon_days / self.dt_days))
         self.ticks_per_day = clock.ticks_per_day(tp.tick_hours)
         self._stepping = False  # inside step(): the clock reads the tick being simulated
+        self._prelude_tick: int | None = None  # before day 0: the prelude's tick (negative)
         T = w.n_towns
 
         # Factions in a canonical order (strongest first, then by name): outputs must not
@@ -215,7 +217,7 @@ class NegotiationModel(mesa.Model):
         self.sheltering = 0
         self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
 
-        self._refresh_front()
+        self.prelude()
         #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
         self.region_columns = {f"regime_share_{territory.slug(g)}": np.array(
             [gv == g for gv in w.governorate]) for g in dict.fromkeys(w.governorate)}
@@ -230,6 +232,8 @@ class NegotiationModel(mesa.Model):
     def tick(self) -> int:
         """The clock, Mesa's step counter: between steps, the ticks done (the time of the last
         record); during a step, the tick being simulated (Mesa counts a step as it starts)."""
+        if self._prelude_tick is not None:
+            return self._prelude_tick
         return self.steps - 1 if self._stepping else self.steps
 
     @property
@@ -400,6 +404,17 @@ class NegotiationModel(mesa.Model):
         self.record()
         if self.tick >= self.n_ticks:
             self.running = False
+
+    def prelude(self) -> None:
+        """Phase 0, before day 0 (:mod:`sim.rules.prelude`): for each tick from the earliest axis
+        the plan dates before day 0, the front (with the axes open then) and the flight of
+        civilians; nothing else happens and nothing is recorded. Then the front as of day 0."""
+        for t in prelude_rule.prelude_clock(prelude_rule.prelude_ticks(self.regime.axis_from)):
+            self._prelude_tick = t
+            self._refresh_front()
+            self.move_civilians()
+        self._prelude_tick = None
+        self._refresh_front()
 
     def apply_interventions(self) -> None:
         """Phase 1: the tick's bus seats are renewed; interventions due now are applied (their

@@ -33,6 +33,9 @@ class Regime(mesa.Agent):
         self.auto_axes: list[tuple[int, int]] = []
         #: the tick each dated axis of the plan opens (converted once, at build)
         self.axis_from = [model.due(a.from_day) for a in model.params.regime.axes]
+        #: the tick the air campaign intensifies (None: no surge in the plan)
+        self.surge_tick = None if model.params.regime.surge_from_day is None \
+            else model.due(model.params.regime.surge_from_day)
 
     def _axis_km(self, lat: float, lon: float) -> np.ndarray:
         """Town distances to an axis' focus, computed once per focus (not every tick)."""
@@ -114,7 +117,9 @@ class Regime(mesa.Agent):
         prio = bombardment.strike_priority(st.on_front.astype(float), m.traits.strategic,
                                            st.axis_w, p.priority_base, p.priority_front,
                                            p.priority_strategic, p.priority_axis)
-        capacity = p.bombardment_capacity * p.bombardment_scale * siege.pause_factor(p.pause_hours)
+        capacity = (p.bombardment_capacity * p.bombardment_scale
+                    * bombardment.surge(m.tick, self.surge_tick, p.surge_factor)
+                    * siege.pause_factor(p.pause_hours))
         intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
         return intensity, bombardment.draw_strikes(intensity, m.dt_days, m.rng)
 

@@ -1,8 +1,11 @@
 """Rule: daily strike capacity allocated to rebel towns by priority; strikes drawn per tick.
 
-``S(t) = regime.bombardment_capacity * regime.bombardment_scale * level_i(t)`` strikes per day
-(air strikes, barrel bombs, missiles; the scale is a scenario lever, 1 by default), where
-``level_i`` comes from :mod:`sim.rules.escalation`. Capacity is split among rebel-held towns
+``S(t) = regime.bombardment_capacity * regime.bombardment_scale * surge(t) * level_i(t)``
+strikes per day (air strikes, barrel bombs, missiles; the scale is a scenario lever, 1 by
+default), where ``level_i`` comes from :mod:`sim.rules.escalation` and ``surge(t)`` is
+``regime.surge_factor`` from ``regime.surge_from_day`` on and 1 before (:func:`surge`): a dated
+intensification of the air campaign, part of the plan (an input with its source; none by
+default), whose size is calibrated. Capacity is split among rebel-held towns
 (except those under a local ceasefire, :mod:`sim.rules.ceasefire`) in proportion to
 ``priority_i = priority_base + axis_i * (priority_axis + priority_front * on_front_i +
 priority_strategic * strategic_i)`` (``axis_i`` the weight of the open offensive axes at the
@@ -11,7 +14,9 @@ after the split, so a town calmed by talks does not pass its share to the others
 ``I_i`` (strikes/day); strikes per tick ~ Poisson(I_i * dt).
 
 Calibrated by: nearly 150 civilians killed since June 19 (article line 26) together with
-:mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5).
+:mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5);
+``surge_factor`` by the death toll doubling in the air strikes of 27-28 June (about 47 killed by
+26 June, 93 by 28 June: seeds/record.toml).
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ def strike_priority(on_front: np.ndarray, strategic: np.ndarray, axis: np.ndarra
     """Relative strike priority of each town (strikes follow the offensive's axes)."""
     return priority_base + axis * (priority_axis + priority_front * on_front
                                    + priority_strategic * strategic)
+
+
+def surge(tick: int, surge_tick: int | None, factor: float) -> float:
+    """Multiplier of the daily strike capacity: ``factor`` from ``surge_tick`` on (1 before, or
+    if the plan has no surge)."""
+    return factor if surge_tick is not None and tick >= surge_tick else 1.0
 
 
 def allocate_intensity(capacity_per_day: float, level: np.ndarray, priority: np.ndarray,

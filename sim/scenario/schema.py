@@ -117,7 +117,9 @@ class Axis(Group):
     lat: float = Field(ge=-90, le=90, description="Latitude of the axis' focus (deg).")
     lon: float = Field(ge=-180, le=180, description="Longitude of the axis' focus (deg).")
     radius_km: float = Field(20.0, gt=0, le=200, description="Reach of the axis (km).")
-    from_day: float = Field(0.0, ge=0, le=365, description="Day the axis opens.")
+    from_day: float = Field(0.0, ge=-30, le=365,
+                            description="Day the axis opens (before 0: an escalation before the "
+                                        "case's day 0, see sim/rules/prelude.py).")
     weight: float = Field(1.0, ge=0, le=10, description="Relative strength of the axis.")
     source: str = Field("", description="Where this part of the plan comes from (citation).")
 
@@ -146,6 +148,14 @@ class RegimeParams(Group):
                                         desc="Air strikes, barrel bombs and missiles per day, baseline.")
     bombardment_scale: float = param(1.0, 0.0, 10.0, unit="ratio",
                                      desc="Scenario lever: multiplies bombardment_capacity (2 = doubled).")
+    surge_from_day: float | None = Field(
+        None, ge=0, le=365,
+        description="Day the air campaign intensifies (an input of the plan, with its source; "
+                    "none by default): from it the daily strike capacity is multiplied by "
+                    "surge_factor.",
+        json_schema_extra={"unit": "d", "calibratable": False})
+    surge_factor: float = param(2.0, 1.0, 20.0, unit="ratio", prior=(1.0, 4.0),
+                                desc="Multiplier on the daily strike capacity from surge_from_day.")
     escalation_factor: float = param(6.53, 1.0, 30.0, unit="ratio", prior=(1.5, 15.0),
                                      desc="Multiplier on bombardment after talks collapse (the blitz).")
     talks_level: float = param(0.513, 0.0, 1.0, unit="ratio", prior=(0.05, 1.0),

@@ -1,0 +1,32 @@
+"""Rule: the escalation before day 0 (the prelude) displaces people before the offensive's launch.
+
+A case's day 0 is the offensive's launch, but the plan may date an axis before it (``from_day <
+0``: shelling that began days earlier). The model then starts at the earliest such axis: for
+each tick before day 0 it runs only the front and the flight phases (:mod:`sim.rules.offensive`,
+:mod:`sim.rules.flight`), with the axes open at that tick. No strikes are drawn, no town changes
+hands, no talks are held and nothing is recorded before day 0: the prelude's one effect is the
+stock of people already displaced, and on their way, at day 0 (the public record counts the
+displaced from the escalation, not from the launch; deaths are counted from the launch, so the
+prelude kills nobody).
+
+Parameters: ``regime.axes[*].from_day`` (negative: an input of the plan, with its source).
+Calibrated by: the displaced on day 1 (5,890 verified, 12-25,000 estimated on 20 June:
+seeds/record.toml), through the flight parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def prelude_ticks(axis_from_ticks: Iterable[int]) -> int:
+    """Ticks simulated before day 0: those from the earliest axis dated before day 0 (0 if none).
+
+    ``axis_from_ticks`` are the ticks the plan's axes open at (negative: before day 0).
+    """
+    return max([0, *(-t for t in axis_from_ticks)])
+
+
+def prelude_clock(n_ticks: int) -> range:
+    """The ticks of the prelude, in order: ``-n_ticks .. -1`` (day 0 is tick 0)."""
+    return range(-n_ticks, 0)
