@@ -34,8 +34,9 @@ class Regime(mesa.Agent):
         #: the tick each dated axis of the plan opens (converted once, at build)
         self.axis_from = [model.due(a.from_day) for a in model.params.regime.axes]
         #: the tick the air campaign intensifies (None: no surge in the plan)
-        self.surge_tick = None if model.params.regime.surge_from_day is None \
-            else model.due(model.params.regime.surge_from_day)
+        rp = model.params.regime
+        self.surge_tick = None if rp.surge_from_day is None else model.due(rp.surge_from_day)
+        self.surge_until_tick = None if rp.surge_until_day is None else model.due(rp.surge_until_day)
 
     def _axis_km(self, lat: float, lon: float) -> np.ndarray:
         """Town distances to an axis' focus, computed once per focus (not every tick)."""
@@ -118,7 +119,8 @@ class Regime(mesa.Agent):
                                            st.axis_w, p.priority_base, p.priority_front,
                                            p.priority_strategic, p.priority_axis)
         capacity = (p.bombardment_capacity * p.bombardment_scale
-                    * bombardment.surge(m.tick, self.surge_tick, p.surge_factor)
+                    * bombardment.surge(m.tick, self.surge_tick, p.surge_factor,
+                                        self.surge_until_tick)
                     * siege.pause_factor(p.pause_hours))
         intensity = bombardment.allocate_intensity(capacity, level, prio, targetable)
         return intensity, bombardment.draw_strikes(intensity, m.dt_days, m.rng)

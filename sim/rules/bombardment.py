@@ -3,9 +3,9 @@
 ``S(t) = regime.bombardment_capacity * regime.bombardment_scale * surge(t) * level_i(t)``
 strikes per day (air strikes, barrel bombs, missiles; the scale is a scenario lever, 1 by
 default), where ``level_i`` comes from :mod:`sim.rules.escalation` and ``surge(t)`` is
-``regime.surge_factor`` from ``regime.surge_from_day`` on and 1 before (:func:`surge`): a dated
-intensification of the air campaign, part of the plan (an input with its source; none by
-default), whose size is calibrated. Capacity is split among rebel-held towns
+``regime.surge_factor`` from ``regime.surge_from_day`` until ``regime.surge_until_day`` (if
+given) and 1 otherwise (:func:`surge`): a dated phase of heavier air campaign, part of the plan
+(its dates an input with their source; none by default), whose size is calibrated (a capacity). Capacity is split among rebel-held towns
 (except those under a local ceasefire, :mod:`sim.rules.ceasefire`) in proportion to
 ``priority_i = priority_base + axis_i * (priority_axis + priority_front * on_front_i +
 priority_strategic * strategic_i)`` (``axis_i`` the weight of the open offensive axes at the
@@ -32,10 +32,12 @@ def strike_priority(on_front: np.ndarray, strategic: np.ndarray, axis: np.ndarra
                                    + priority_strategic * strategic)
 
 
-def surge(tick: int, surge_tick: int | None, factor: float) -> float:
-    """Multiplier of the daily strike capacity: ``factor`` from ``surge_tick`` on (1 before, or
-    if the plan has no surge)."""
-    return factor if surge_tick is not None and tick >= surge_tick else 1.0
+def surge(tick: int, surge_tick: int | None, factor: float, until_tick: int | None = None) -> float:
+    """Multiplier of the daily strike capacity: ``factor`` from ``surge_tick`` until
+    ``until_tick`` (exclusive; None: no end), 1 otherwise (and if the plan has no surge)."""
+    on = surge_tick is not None and tick >= surge_tick \
+        and (until_tick is None or tick < until_tick)
+    return factor if on else 1.0
 
 
 def allocate_intensity(capacity_per_day: float, level: np.ndarray, priority: np.ndarray,

@@ -154,8 +154,14 @@ class RegimeParams(Group):
                     "none by default): from it the daily strike capacity is multiplied by "
                     "surge_factor.",
         json_schema_extra={"unit": "d", "calibratable": False})
+    surge_until_day: float | None = Field(
+        None, ge=0, le=365,
+        description="Day the surge of the air campaign ends (an input of the plan; none: it "
+                    "goes on).",
+        json_schema_extra={"unit": "d", "calibratable": False})
     surge_factor: float = param(2.0, 1.0, 20.0, unit="ratio", prior=(1.0, 4.0),
-                                desc="Multiplier on the daily strike capacity from surge_from_day.")
+                                desc="Multiplier on the daily strike capacity from surge_from_day "
+                                     "(until surge_until_day).")
     escalation_factor: float = param(6.53, 1.0, 30.0, unit="ratio", prior=(1.5, 15.0),
                                      desc="Multiplier on bombardment after talks collapse (the blitz).")
     talks_level: float = param(0.513, 0.0, 1.0, unit="ratio", prior=(0.05, 1.0),

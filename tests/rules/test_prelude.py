@@ -24,14 +24,17 @@ def test_the_prelude_clock_runs_up_to_the_tick_before_day_0():
     assert list(prelude_clock(0)) == []
 
 
-@pytest.mark.parametrize(("tick", "surge_tick", "factor", "out"), [
-    (5, None, 3.0, 1.0),   # no surge in the plan
-    (31, 32, 3.0, 1.0),    # before its day
-    (32, 32, 3.0, 3.0),    # from its day on
-    (90, 32, 2.5, 2.5),
+@pytest.mark.parametrize(("tick", "surge_tick", "factor", "until", "out"), [
+    (5, None, 3.0, None, 1.0),   # no surge in the plan
+    (31, 32, 3.0, None, 1.0),    # before its day
+    (32, 32, 3.0, None, 3.0),    # from its day on
+    (90, 32, 2.5, None, 2.5),    # no end: it goes on
+    (39, 32, 2.5, 40, 2.5),      # the last tick before its end
+    (40, 32, 2.5, 40, 1.0),      # ended
 ])
-def test_a_surge_multiplies_the_strikes_from_its_day_on(tick, surge_tick, factor, out):
-    assert surge(tick, surge_tick, factor) == out
+def test_a_surge_multiplies_the_strikes_from_its_day_until_its_end(tick, surge_tick, factor,
+                                                                    until, out):
+    assert surge(tick, surge_tick, factor, until) == out
 
 
 def _west(from_day: float, **regime: object) -> Scenario:
@@ -63,4 +66,11 @@ def test_a_surge_raises_the_bombardment_from_its_day_and_not_before():
     rows = {r["day"]: r["bombardment_intensity"] for r in m.rows}
     assert rows[1.0] == pytest.approx(40.0)
     assert rows[1.25] == pytest.approx(120.0)
+
+
+def test_a_surge_with_an_end_day_returns_to_the_ordinary_tempo():
+    m = simulate(_west(0.0, surge_from_day=0.5, surge_until_day=1.0, surge_factor=2.0,
+                       bombardment_capacity=40.0), seed=2)
+    rows = {r["day"]: r["bombardment_intensity"] for r in m.rows}
+    assert [rows[d] for d in (0.5, 0.75, 1.0, 1.25)] == pytest.approx([40.0, 80.0, 80.0, 40.0])
     assert np.isfinite(list(rows.values())).all()
