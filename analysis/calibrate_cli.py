@@ -76,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def parse_free(spec: str) -> dict[str, tuple[float, float]]:
     """``--free`` as {path: (lo, hi)}; errors name the option and the fix."""
-    from sim.scenario.schema import calibratable_params, canonical_path, check_param_path
+    from sim.batch.plan import field_type
+    from sim.scenario.schema import Scenario, calibratable_params, canonical_path, check_param_path
 
     out: dict[str, tuple[float, float]] = {}
     priors = calibratable_params()
@@ -90,10 +91,7 @@ def parse_free(spec: str) -> dict[str, tuple[float, float]]:
         except ValueError as exc:
             raise ScenarioError(str(exc), field="--free",
                                 fix="name group.field parameters of the schema") from None
-        from sim.scenario.schema import Scenario
-
-        ann = type(getattr(Scenario(), group)).model_fields[field].annotation
-        if ann is not float:
+        if field_type(path) is not float:
             raise ScenarioError(f"{path} is not a number the calibration can vary", field="--free",
                                 fix="free parameters are numbers (float fields of the schema)")
         if rng:

@@ -11,7 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+    from sim.world.case import Zone
 
 #: Colours (Okabe-Ito, colour-blind safe) and hatches of stacked zones, in order.
 ZONE_COLOURS = ("#4c72b0", "#55a868", "#c4ad66", "#8172b2", "#937860", "#d55e00", "#cc79a7",
@@ -42,16 +46,25 @@ def run_blocs(meta: dict[str, Any]) -> tuple[str, ...]:
     return tuple(meta.get("blocs") or (DEFAULT_BLOC,))
 
 
+def scenario_zones(sc: Scenario) -> tuple[Zone, ...]:
+    """The zones (:class:`sim.world.case.Zone`) of a scenario's case: its ``world.zones_file``,
+    checked against its ``world.borders_file`` (:func:`sim.world.case.read_case_zones`)."""
+    from sim.scenario.loader import resolve_path
+    from sim.world.case import read_case_zones
+
+    w = sc.world
+    return read_case_zones(resolve_path(sc, w.zones_file),
+                           resolve_path(sc, w.borders_file) if w.borders_file.strip() else None)
+
+
 @functools.cache
 def _scenario_case(path: str) -> tuple[str, tuple[dict[str, Any], ...], tuple[str, ...]]:
-    from sim.model import load_case
     from sim.rules.negotiation import bloc_names
     from sim.run import zone_dict
     from sim.scenario.loader import load_scenario
 
     sc = load_scenario(path)
-    world = load_case(sc)
-    return (sc.time.start_date.isoformat(), tuple(zone_dict(z) for z in world.zones),
+    return (sc.time.start_date.isoformat(), tuple(zone_dict(z) for z in scenario_zones(sc)),
             bloc_names(sc.factions))
 
 

@@ -86,11 +86,10 @@ def load_case_geometry(folder: Path, meta: dict[str, Any] | None = None) -> dict
     zones = list((meta or {}).get("zones") or [])
     if not zones and (folder / "zones.csv").is_file():
         from sim.run import zone_dict
-        from sim.world.case import read_zones
+        from sim.world.case import read_folder_zones
 
         try:
-            names = set(borders["border"]) if borders is not None else set()
-            zones = [zone_dict(z) for z in read_zones(folder / "zones.csv", names)]
+            zones = [zone_dict(z) for z in read_folder_zones(folder)]
         except ScenarioError:
             zones = []
     opened = set((meta or {}).get("parameters", {}).get("borders", {}).get("open", []) or [])

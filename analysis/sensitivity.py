@@ -20,6 +20,7 @@ use Dask; its folder is a batch store.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -138,15 +139,14 @@ def run_points(scenario_file: Path, points: list[dict[str, float]], out: Path, *
     return runs.sort_values(["point_id", "replicate"]).reset_index(drop=True)
 
 
-#: Outcomes that are the day of an event: missing (NaN) in a run where the event did not happen
-#: within the horizon.
-def _event_day_outcomes() -> tuple[str, ...]:
+@functools.cache
+def event_day_outcomes() -> frozenset[str]:
+    """Outcomes that are the day of an event (of every case of the project): missing (NaN) in a
+    run where the event did not happen within the horizon. Read once, on first use (not when the
+    module is imported)."""
     from sim.targets import project_outcomes
 
-    return tuple(name for name, o in project_outcomes().items() if o.event)
-
-
-EVENT_DAY_OUTCOMES = _event_day_outcomes()
+    return frozenset(name for name, o in project_outcomes().items() if o.event)
 
 #: How outcomes missing in some runs are kept (written to sensitivity.json and the report).
 MISSING_RULE = (
@@ -163,8 +163,9 @@ def point_outcomes(runs: pd.DataFrame, outcomes: list[str], n_points: int,
     :data:`MISSING_RULE`; and the share of runs in which each outcome was missing."""
     df = runs[["point_id", *outcomes]].copy()
     missing = {o: float(df[o].isna().mean()) for o in outcomes}
+    event_days = event_day_outcomes()
     for o in outcomes:
-        if o in EVENT_DAY_OUTCOMES:
+        if o in event_days:
             df[o] = df[o].astype(float).fillna(horizon_days)
     y = df.groupby("point_id")[outcomes].mean().reindex(range(n_points))
     return y.reset_index(drop=True).astype(float), missing

@@ -36,7 +36,7 @@ import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,9 @@ class Outcome:
     event: bool = False
     #: read this many days after the talks' first collapse or resumption
     after_talks: float | None = None
+    #: the timeseries columns it reads (a case's declared outcome: checked against the columns
+    #: the case's runs write, :func:`check_outcome_series`)
+    series: tuple[str, ...] = ()
 
     def __call__(self, tables: RunTables) -> float:
         return self.function(tables)
@@ -174,10 +177,30 @@ def first_day_reaching(series: Sequence[str], threshold: float,
     return f
 
 
-#: Generic functions a case's outcomes file names (``function = "value_on_day"``), with what
-#: each reads: ``day`` (read on a day), ``event`` (an event's day) or ``whole`` (the whole run).
-FUNCTIONS: dict[str, str] = {"value_on_day": "day", "final": "whole", "peak": "whole",
-                             "first_event_day": "event", "first_day_reaching": "event"}
+@dataclass(frozen=True)
+class OutcomeFunction:
+    """A generic function a case's outcomes file may name (``function = "value_on_day"``)."""
+
+    #: what it reads: ``day`` (read on a day), ``event`` (an event's day) or ``whole`` (the run)
+    reads: Literal["day", "event", "whole"]
+    #: the fields of its ``[[outcome]]`` table it needs (besides name and unit)
+    needs: tuple[str, ...]
+    #: the outcome's function of a run's tables, from its table and the series it names
+    build: Callable[[OutcomeRow, list[str]], Callable[[RunTables], float]]
+
+
+#: The generic functions a case's outcomes file names, one entry each (:func:`read_outcomes_file`).
+FUNCTIONS: dict[str, OutcomeFunction] = {
+    "value_on_day": OutcomeFunction("day", ("series", "day"),
+                                    lambda r, s: value_on_day(s, float(r.day or 0.0))),
+    "final": OutcomeFunction("whole", ("series",), lambda r, s: final(s)),
+    "peak": OutcomeFunction("whole", ("series",), lambda r, s: peak(s)),
+    "first_event_day": OutcomeFunction("event", ("event",),
+                                       lambda r, s: first_event_day(str(r.event), r.actor, r.target)),
+    "first_day_reaching": OutcomeFunction(
+        "event", ("series", "threshold"),
+        lambda r, s: first_day_reaching(s, float(r.threshold or 0.0), r.strict)),
+}
 
 
 # --- generic outcomes (every case) ---------------------------------------------------------------
@@ -382,6 +405,12 @@ def summarize_tables(tables: RunTables, case: Sequence[Outcome] = ()) -> dict[st
 
 
 # --- a case's outcomes file -----------------------------------------------------------------------
+if TYPE_CHECKING:
+    FunctionName = str
+else:  # the names of FUNCTIONS, as a Literal (pydantic's error lists them)
+    FunctionName = Literal[tuple(FUNCTIONS)]
+
+
 class OutcomeRow(BaseModel):
     """One ``[[outcome]]`` table of a case's outcomes file (strict: TOML has types)."""
 
@@ -390,7 +419,7 @@ class OutcomeRow(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     unit: str
     description: str = ""
-    function: Literal["value_on_day", "final", "peak", "first_event_day", "first_day_reaching"]
+    function: FunctionName
     series: str | list[str] | None = None
     day: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     event: str | None = None
@@ -399,11 +428,6 @@ class OutcomeRow(BaseModel):
     threshold: Annotated[float, Field(allow_inf_nan=False)] | None = None
     strict: bool = False
     source: str = ""
-
-
-#: What each function needs from its table (besides name, unit).
-_NEEDS = {"value_on_day": ("series", "day"), "final": ("series",), "peak": ("series",),
-          "first_event_day": ("event",), "first_day_reaching": ("series", "threshold")}
 
 
 def read_outcomes_file(path: str | Path) -> tuple[Outcome, ...]:
@@ -452,26 +476,15 @@ def read_outcomes_file(path: str | Path) -> tuple[Outcome, ...]:
                        + (" (a generic outcome)" if row.name in GENERIC_OUTCOME_NAMES else ""),
                        "name", "give each outcome its own name")
         seen.add(row.name)
-        for need in _NEEDS[row.function]:
+        spec = FUNCTIONS[row.function]
+        for need in spec.needs:
             if getattr(row, need) is None:
                 raise fail(f"function '{row.function}' needs `{need}`", need,
                            "see the generic functions in sim/outcomes.py")
         series = [row.series] if isinstance(row.series, str) else list(row.series or [])
-        fn: Callable[[RunTables], float]
-        if row.function == "value_on_day":
-            fn = value_on_day(series, float(row.day or 0.0))
-        elif row.function == "final":
-            fn = final(series)
-        elif row.function == "peak":
-            fn = peak(series)
-        elif row.function == "first_event_day":
-            fn = first_event_day(str(row.event), row.actor, row.target)
-        else:
-            fn = first_day_reaching(series, float(row.threshold or 0.0), row.strict)
-        kind = FUNCTIONS[row.function]
-        out.append(Outcome(row.name, row.unit, fn, row.description,
-                           day=row.day if kind == "day" else None, event=kind == "event"))
-        object.__setattr__(out[-1], "series", tuple(series))
+        out.append(Outcome(row.name, row.unit, spec.build(row, series), row.description,
+                           day=row.day if spec.reads == "day" else None,
+                           event=spec.reads == "event", series=tuple(series)))
     return tuple(out)
 
 
@@ -479,7 +492,7 @@ def check_outcome_series(outcomes: Sequence[Outcome], columns: Sequence[str], pa
     """Every timeseries column a case's outcome reads is one the case's runs write."""
     cols = set(columns)
     for o in outcomes:
-        for s in getattr(o, "series", ()):
+        for s in o.series:
             if s not in cols:
                 import difflib
 

@@ -207,23 +207,15 @@ def known_series() -> tuple[str, ...]:
     from sim.model import TIMESERIES_COLUMNS
 
     cols = [c for c in TIMESERIES_COLUMNS if c not in ("time", "negotiation_state")]
+    from sim.world.case import read_folder_zones
+
     for zones in project_cases("zones.csv"):
         try:
-            from sim.world.case import read_zones
-
-            for z in read_zones(zones, _border_names(zones.parent / "borders.csv")):
+            for z in read_folder_zones(zones.parent):
                 cols += [c for c in (z.column, z.crossed_column, z.arrived_column) if c]
         except ScenarioError:
             continue
     return tuple(dict.fromkeys(cols))
-
-
-def _border_names(path: Path) -> set[str]:
-    if not path.is_file():
-        return set()
-    from sim.world.schema import BorderRow, read_table
-
-    return {r.border for r in read_table(path, BorderRow, "borders") if isinstance(r, BorderRow)}
 
 
 def project_cases(name: str) -> list[Path]:

@@ -39,12 +39,9 @@ LEVERS: dict[str, str] = {
 
 def closable_zones(sc: Scenario) -> list[str]:
     """The case's borders and frontiers (zone ids of its zones table)."""
-    from sim.scenario.loader import resolve_path
-    from sim.world.case import CLOSABLE_KINDS
-    from sim.world.schema import ZoneRow, read_table
+    from analysis.casemeta import scenario_zones
 
-    rows = read_table(resolve_path(sc, sc.world.zones_file), ZoneRow, "zones")
-    return [r.zone for r in rows if isinstance(r, ZoneRow) and r.kind in CLOSABLE_KINDS]
+    return [z.id for z in scenario_zones(sc) if z.closable]
 
 
 def default_scenario_file() -> Path:

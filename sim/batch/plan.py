@@ -77,6 +77,8 @@ def resolve_path(path: str) -> str:
 
 
 def field_type(path: str) -> Any:
+    """The type of a parameter's values (``group.field``, checked): the schema field's type
+    (``X | None`` read as ``X``); ``bool`` for a zone's flag ``borders.open.<zone>``."""
     if is_zone_flag(path):
         return bool
     group, name = path.split(".")

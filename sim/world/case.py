@@ -249,6 +249,23 @@ def read_zones(path: Path, border_names: set[str] = frozenset(),  # type: ignore
     return tuple(zones)
 
 
+def read_case_zones(zones_file: Path, borders_file: Path | None = None) -> tuple[Zone, ...]:
+    """A case's zones, without the rest of its world: ``zones_file`` read and checked by
+    :func:`read_zones` against the border names of ``borders_file`` (``None``: the case has no
+    borders file). The one reader of the zones for the figures, the browser app and the targets'
+    known columns; a bad file is a ScenarioError naming the file, the line, the field and the fix."""
+    names = ({b.border for b in read_table(borders_file, BorderRow, "borders")
+              if isinstance(b, BorderRow)} if borders_file is not None else set())
+    return read_zones(zones_file, names, borders_file)
+
+
+def read_folder_zones(folder: Path) -> tuple[Zone, ...]:
+    """The zones of a case data folder: its ``zones.csv``, checked against its ``borders.csv``
+    if it has one (:func:`read_case_zones`)."""
+    borders = folder / "borders.csv"
+    return read_case_zones(folder / "zones.csv", borders if borders.is_file() else None)
+
+
 #: Timeseries columns the model writes for every case (a zone may not reuse one).
 RESERVED_COLUMNS = frozenset({
     "time", "day", "displaced_total", "displaced_other", "displaced_towns", "returned_cum",
