@@ -88,3 +88,21 @@ def test_an_offensive_told_to_stop_after_its_plan_leaves_rebel_towns():
     m = simulate(_force_alone(False), seed=1)
     assert m.rows[-1]["towns_rebel"] > 10
     assert not any(e[1] == "axis_opened" for e in m.events)
+
+
+def _offer_days(sc: Scenario, per_day: float) -> np.ndarray:
+    sc = sc.model_copy(deep=True)
+    sc.mediator.offers_per_day = per_day
+    sc.time.horizon_days = 14.0
+    m = simulate(sc, seed=3)
+    return np.array([e[0] for e in m.events if e[1] == "local_offer"])
+
+
+def test_the_mediator_offers_town_by_town_within_its_daily_allowance(small):
+    unlimited = _offer_days(small, 1000.0)
+    assert len(unlimited) > 6 and np.ptp(unlimited) == 0.0  # all reached towns at once
+    rationed = _offer_days(small, 2.0)
+    assert len(rationed) > 4
+    for d in rationed:  # within any day, today's allowance and at most a day's carried over
+        assert ((rationed >= d) & (rationed < d + 1.0)).sum() <= 4
+    assert np.ptp(rationed) >= (len(rationed) - 4) / 2.0 - 0.25

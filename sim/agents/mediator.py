@@ -21,6 +21,11 @@ class Mediator(mesa.Agent):
 
     model: NegotiationModel
 
+    def __init__(self, model: NegotiationModel) -> None:
+        super().__init__(model)
+        #: offers the officers may still present (sim/rules/offers.py, offer_budget)
+        self.offer_budget = 0.0
+
     def base_terms(self) -> Terms:
         p = self.model.params.mediator
         return Terms(p.phases, p.safe_passage, p.guarantees)
@@ -126,8 +131,13 @@ class Mediator(mesa.Agent):
         if not (pm.enabled and pm.local_deals) or self.all_settled():
             return np.zeros(m.world.n_towns, dtype=bool)
         eligible = (st.control == Control.REBEL) & tr.negotiable & tr.committee & self._open_blocs()
-        return offers.new_offers(m.tick, m.due(pm.offers_from_day), eligible, st.offered, st.axis_w,
-                                 pm.offer_reach)
+        start = m.due(pm.offers_from_day)
+        new = offers.new_offers(m.tick, start, eligible, st.offered, st.axis_w, pm.offer_reach)
+        if m.tick >= start:
+            self.offer_budget = offers.offer_budget(self.offer_budget, pm.offers_per_day, m.dt_days)
+        new = offers.ration_offers(new, st.axis_w, self.offer_budget)
+        self.offer_budget -= int(new.sum())
+        return new
 
     def broker_local_deals(self) -> None:
         """Committees whose local talks are done sign their deals; committees under enough

@@ -8,7 +8,13 @@ once made. Only offered towns can open local talks (:mod:`sim.rules.reconciliati
 offered town that has not yet settled is bombed at ``regime.ultimatum_factor`` times the
 ordinary tempo (:mod:`sim.rules.escalation`): the coercion behind the offer (Schelling 1966).
 
-Parameters: ``mediator.offers_from_day``, ``mediator.offer_reach``. Calibrated by the public
+The mediator's officers go town by town: they present at most ``mediator.offers_per_day``
+offers a day (:func:`offer_budget`: the day's allowance accrues tick by tick from
+``offers_from_day``, and no more than one day's worth is kept unused), to the towns where the
+offensive weighs most first (:func:`ration_offers`). So the towns the offensive has reached
+are offered, and settle, over days rather than all on the first day of offers.
+
+Parameters: ``mediator.offers_from_day``, ``mediator.offer_reach``, ``mediator.offers_per_day``. Calibrated by the public
 record to 5 July 2018 (seeds/record.toml): Russian officers presenting terms to towns on days
 8-10 and the first local deals on days 9-12 (OCHA flash update No. 3; the article, line 3:
 "more than 30 towns have already agreed").
@@ -31,6 +37,25 @@ def new_offers(day: float, offers_from_day: float, eligible: np.ndarray, offered
     if day < offers_from_day:
         return np.zeros(eligible.shape, dtype=bool)
     return eligible & ~offered & (axis_w >= offer_reach)
+
+
+def offer_budget(budget: float, offers_per_day: float, dt_days: float) -> float:
+    """The offers the mediator may still present after a tick's allowance accrues: ``budget +
+    offers_per_day * dt_days``, keeping at most one day's worth (at least one offer)."""
+    return min(budget + offers_per_day * dt_days, max(offers_per_day, 1.0))
+
+
+def ration_offers(new: np.ndarray, axis_w: np.ndarray, budget: float) -> np.ndarray:
+    """At most ``floor(budget)`` of the ``new`` offers (a mask): the towns where the open axes
+    weigh most first, ties to the lowest town index."""
+    idx = np.flatnonzero(new)
+    k = max(int(np.floor(budget)), 0)
+    if idx.size <= k:
+        return new
+    keep = idx[np.lexsort((idx, -axis_w[idx]))][:k]
+    out = np.zeros(new.shape, dtype=bool)
+    out[keep] = True
+    return out
 
 
 def under_ultimatum(offered: np.ndarray, rebel: np.ndarray) -> np.ndarray:
