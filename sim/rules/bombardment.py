@@ -5,8 +5,9 @@ strikes per day (air strikes, barrel bombs, missiles; the scale is a scenario le
 default), where ``level_i`` comes from :mod:`sim.rules.escalation` and ``surge(t)`` is
 ``regime.surge_factor`` from ``regime.surge_from_day`` until ``regime.surge_until_day`` (if
 given) and 1 otherwise (:func:`surge`): a dated phase of heavier air campaign, part of the plan
-(its dates an input with their source; none by default), whose size is calibrated (a capacity). Capacity is split among rebel-held towns
-(except those under a local ceasefire, :mod:`sim.rules.ceasefire`) in proportion to
+(its dates an input with their source; none by default), whose size is calibrated (a capacity).
+Capacity is split among rebel-held towns (except those under a local ceasefire,
+:mod:`sim.rules.ceasefire`) in proportion to
 ``priority_i = priority_base + axis_i * (priority_axis + priority_front * on_front_i +
 priority_strategic * strategic_i)`` (``axis_i`` the weight of the open offensive axes at the
 town, :mod:`sim.rules.offensive`: strikes follow the axes). The level multiplies a town's share
@@ -16,7 +17,8 @@ after the split, so a town calmed by talks does not pass its share to the others
 Calibrated by: nearly 150 civilians killed since June 19 (article line 26) together with
 :mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5);
 ``surge_factor`` by the death toll doubling in the air strikes of 27-28 June (about 47 killed by
-26 June, 93 by 28 June: seeds/record.toml).
+26 June, 93 by 28 June: seeds/record.toml); in Eastern Ghouta (a surge from day 0 to day 8, the
+air campaign before the ground assault) it is one of the case's fitted capacities.
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@ offers a day (:func:`offer_budget`: the day's allowance accrues tick by tick fro
 offensive weighs most first (:func:`ration_offers`). So the towns the offensive has reached
 are offered, and settle, over days rather than all on the first day of offers.
 
-Parameters: ``mediator.offers_from_day``, ``mediator.offer_reach``, ``mediator.offers_per_day``. Calibrated by the public
-record to 5 July 2018 (seeds/record.toml): Russian officers presenting terms to towns on days
-8-10 and the first local deals on days 9-12 (OCHA flash update No. 3; the article, line 3:
-"more than 30 towns have already agreed").
+Parameters: ``mediator.offers_from_day``, ``mediator.offer_reach``, ``mediator.offers_per_day``.
+Calibrated by the public record to 5 July 2018 (seeds/record.toml): Russian officers presenting
+terms to towns on days 8-10, the first local deals on days 9-12 (OCHA flash update No. 3), more
+than 30 towns settled on days 13-15 (the article, line 3: "more than 30 towns have already
+agreed") and the government's share of Daraa governorate on days 11-15 (SOHR), for
+``offers_per_day``.
 """
 
 from __future__ import annotations
