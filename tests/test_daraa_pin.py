@@ -15,6 +15,10 @@ in the same order, so the comparison is exact (floats to 1e-9 relative).
 Eastern Ghouta baseline (at ee3dca9, population scale 0.05), pinned before issue 16's refactor in
 ``tests/data/ghouta_pin.json`` (3 seeds, the same measures).
 
+The rationing of the mediator's offers (``mediator.offers_per_day``, issue 12's second round) came
+after both pins; the frozen scenarios set it to 1000 (no limit), so they still pin everything
+else: the prelude and the surge (absent from the frozen plans) and the refactors since.
+
 Regenerate a JSON only for a deliberate change of the model's results for that case, never to make
 this test pass after a refactor: ``python tests/test_daraa_pin.py --write daraa`` (or ``ghouta``).
 """
