@@ -8,18 +8,18 @@ once made. Only offered towns can open local talks (:mod:`sim.rules.reconciliati
 offered town that has not yet settled is bombed at ``regime.ultimatum_factor`` times the
 ordinary tempo (:mod:`sim.rules.escalation`): the coercion behind the offer (Schelling 1966).
 
-The mediator's officers go town by town: they present at most ``mediator.offers_per_day``
-offers a day (:func:`offer_budget`: the day's allowance accrues tick by tick from
-``offers_from_day``, and no more than one day's worth is kept unused), to the towns where the
-offensive weighs most first (:func:`ration_offers`). So the towns the offensive has reached
-are offered, and settle, over days rather than all on the first day of offers.
+A scenario may ration the offers (``mediator.offers_per_day``, a lever; by default 1000, no
+limit): the officers then go town by town, presenting at most that many offers a day
+(:func:`offer_budget`: the day's allowance accrues tick by tick from ``offers_from_day``, and no
+more than one day's worth is kept unused), to the towns where the offensive weighs most first
+(:func:`ration_offers`). Fitted with the rest (issue 12), the ABC put it near its prior's ceiling
+(13 a day) and fitted the record worse than without it, so the baseline does not ration.
 
 Parameters: ``mediator.offers_from_day``, ``mediator.offer_reach``, ``mediator.offers_per_day``.
 Calibrated by the public record to 5 July 2018 (seeds/record.toml): Russian officers presenting
 terms to towns on days 8-10, the first local deals on days 9-12 (OCHA flash update No. 3), more
 than 30 towns settled on days 13-15 (the article, line 3: "more than 30 towns have already
-agreed") and the government's share of Daraa governorate on days 11-15 (SOHR), for
-``offers_per_day``.
+agreed") and the government's share of Daraa governorate on days 11-15 (SOHR).
 """
 
 from __future__ import annotations

@@ -198,9 +198,10 @@ class MediatorParams(Group):
                                    desc="Day the mediator starts offering towns local terms.")
     offer_reach: float = param(0.05, 0.0, 10.0, unit="weight", prior=(0.01, 0.7),
                                desc="Weight of the open axes at which a town receives the terms.")
-    offers_per_day: float = param(8.0, 0.1, 1000.0, unit="towns/d", prior=(1.0, 40.0),
+    offers_per_day: float = param(1000.0, 0.1, 1000.0, unit="towns/d",
                                   desc="Towns the mediator's officers can present terms to a day "
-                                       "(those the offensive presses most first).")
+                                       "(those the offensive presses most first; a lever, 1000 = "
+                                       "no limit).")
     open_share: float = param(0.544, 0.0, 1.0, unit="ratio", prior=(0.03, 0.8),
                               desc="Share of negotiable rebel towns settled when comprehensive talks open.")
     round_hours: float = param(12.0, 1.0, 240.0, unit="h", desc="Time between offers in talks.")
@@ -215,7 +216,7 @@ class MediatorParams(Group):
     local_deals: bool = param(True, unit="flag", desc="Russia brokers town-by-town reconciliation.")
     local_talks_hours: float = param(18.0, 1.0, 240.0, unit="h",
                                      desc="A town committee's talks before its local deal is signed.")
-    handover_days: float = param(2.0, 0.25, 30.0, unit="d",
+    handover_days: float = param(4.0, 0.25, 30.0, unit="d", prior=(1.0, 15.0),
                                  desc="Time to hand over towns and weapons after a comprehensive deal.")
     evacuation_share_hardline: float = param(0.06, 0.0, 1.0, unit="ratio",
                                              desc="Share of a hardline town's people bused out under safe passage.")
