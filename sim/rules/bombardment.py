@@ -15,10 +15,11 @@ after the split, so a town calmed by talks does not pass its share to the others
 ``I_i`` (strikes/day); strikes per tick ~ Poisson(I_i * dt).
 
 Calibrated by: nearly 150 civilians killed since June 19 (article line 26) together with
-:mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5);
-``surge_factor`` by the death toll doubling in the air strikes of 27-28 June (about 47 killed by
-26 June, 93 by 28 June: seeds/record.toml); in Eastern Ghouta (a surge from day 0 to day 8, the
-air campaign before the ground assault) it is one of the case's fitted capacities.
+:mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5).
+``surge_factor`` is one of Eastern Ghouta's fitted capacities (a surge from day 0 to day 8, the
+air campaign before the ground assault); in Daraa the air strikes of 27-28 June (day 8, the death
+toll doubling from about 47 to 93: seeds/record.toml) were tried as a surge and not kept
+(docs/ODD.md §8).
 """
 
 from __future__ import annotations

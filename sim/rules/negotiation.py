@@ -33,9 +33,7 @@ A state machine with legal transitions only (any other raises :class:`IllegalTra
   deal, the talks have nothing left to decide: they end (``ended``, final).
 
 Calibrated by the article: talks collapse on Wednesday (July 4, day 15) over the one-go
-demand (lines 4, 11-12); rebels return 24 hours into the blitz (line 6); strikes halt (line 10);
-``handover_days`` by the 275 km2 of the border area handed over without a fight after the collapse
-(line 17: whatever is handed over in the 48 h after it, by local or comprehensive deals).
+demand (lines 4, 11-12); rebels return 24 hours into the blitz (line 6); strikes halt (line 10).
 """
 
 from __future__ import annotations

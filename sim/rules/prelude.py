@@ -10,8 +10,10 @@ displaced from the escalation, not from the launch; deaths are counted from the 
 prelude kills nobody).
 
 Parameters: ``regime.axes[*].from_day`` (negative: an input of the plan, with its source).
-Calibrated by: the displaced on day 1 (5,890 verified, 12-25,000 estimated on 20 June:
-seeds/record.toml), through the flight parameters.
+Calibrated by: nothing of its own (the flight parameters). The Daraa baseline does not use it:
+with the north-western escalation from 16 June (day -3) the day-1 displacement came within the
+record's range, but the calibration as a whole fitted no better (docs/ODD.md §8);
+``scenarios/daraa2018/prelude_and_surge.toml`` applies it.
 """
 
 from __future__ import annotations
