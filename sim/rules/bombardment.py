@@ -16,10 +16,10 @@ after the split, so a town calmed by talks does not pass its share to the others
 
 Calibrated by: nearly 150 civilians killed since June 19 (article line 26) together with
 :mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5).
-``surge_factor`` is one of Eastern Ghouta's fitted capacities (a surge from day 0 to day 8, the
-air campaign before the ground assault); in Daraa the air strikes of 27-28 June (day 8, the death
-toll doubling from about 47 to 93: seeds/record.toml) were tried as a surge and not kept
-(docs/ODD.md §8).
+Neither baseline uses the surge (a lever): the air strikes of 27-28 June in Daraa (day 8, the
+death toll doubling from about 47 to 93: seeds/record.toml) and Eastern Ghouta's air campaign
+before the ground assault (days 0-8, its factor fitted as a capacity) were tried and not kept
+(docs/ODD.md §8, docs/cases.md).
 """
 
 from __future__ import annotations
