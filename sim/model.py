@@ -407,11 +407,13 @@ class NegotiationModel(mesa.Model):
 
     def prelude(self) -> None:
         """Phase 0, before day 0 (:mod:`sim.rules.prelude`): for each tick from the earliest axis
-        the plan dates before day 0, the front (with the axes open then) and the flight of
-        civilians; nothing else happens and nothing is recorded. Then the front as of day 0."""
+        the plan dates before day 0, the flight of civilians, with the front refreshed when an
+        axis opens; nothing else happens and nothing is recorded. Then the front as of day 0."""
+        opens = set(self.regime.axis_from)
         for t in prelude_rule.prelude_clock(prelude_rule.prelude_ticks(self.regime.axis_from)):
             self._prelude_tick = t
-            self._refresh_front()
+            if t in opens:  # the front moves only when an axis opens (nothing else changes)
+                self._refresh_front()
             self.move_civilians()
         self._prelude_tick = None
         self._refresh_front()

@@ -148,17 +148,14 @@ class RegimeParams(Group):
                                         desc="Air strikes, barrel bombs and missiles per day, baseline.")
     bombardment_scale: float = param(1.0, 0.0, 10.0, unit="ratio",
                                      desc="Scenario lever: multiplies bombardment_capacity (2 = doubled).")
-    surge_from_day: float | None = Field(
-        None, ge=0, le=365,
-        description="Day the air campaign intensifies (an input of the plan, with its source; "
-                    "none by default): from it the daily strike capacity is multiplied by "
-                    "surge_factor.",
-        json_schema_extra={"unit": "d", "calibratable": False})
-    surge_until_day: float | None = Field(
-        None, ge=0, le=365,
-        description="Day the surge of the air campaign ends (an input of the plan; none: it "
-                    "goes on).",
-        json_schema_extra={"unit": "d", "calibratable": False})
+    surge_from_day: float | None = param(None, 0.0, 365.0, unit="d",
+                                         desc="Day the air campaign intensifies (an input of the "
+                                              "plan, with its source; none by default): from it "
+                                              "the daily strike capacity is multiplied by "
+                                              "surge_factor.")
+    surge_until_day: float | None = param(None, 0.0, 365.0, unit="d",
+                                          desc="Day the surge of the air campaign ends (an input "
+                                               "of the plan; none: it goes on).")
     surge_factor: float = param(2.0, 1.0, 20.0, unit="ratio",
                                 desc="Multiplier on the daily strike capacity from surge_from_day "
                                      "(until surge_until_day).")
