@@ -5,7 +5,8 @@
 
 1. **ABC-SMC** (pyabc) over the free parameters (:func:`calibration_priors`: the schema's
    calibratable ones minus ``FIXED_IN_CALIBRATION``, uniform priors on their ``prior`` ranges cut
-   to [default / zoom, default x zoom]). Each particle is the per-target median of
+   to [default / zoom, default x zoom], or for a utility or weight (a prior reaching below 0) to
+   a window of the prior's width / zoom centred on the default). Each particle is the per-target median of
    ``reps_per_particle`` runs at the scenario's population (seeds from ``seed``), each run up to
    the calibration horizon (:func:`calibration_horizon`: the last day the targets need, plus a
    day); the distance is the root mean square of the targets' scaled errors
@@ -364,10 +365,15 @@ FIXED_IN_CALIBRATION: dict[str, str] = {
 def calibration_priors(zoom: float | None = 2.0,
                        fixed: Mapping[str, str] | None = None) -> dict[str, tuple[float, float]]:
     """Uniform prior ranges of the free parameters: the schema's calibratable parameters minus
-    ``fixed``, each prior cut to [v / zoom, v * zoom] around the schema default v (the hand
-    calibration, which the prior thus always contains); ``zoom=None`` keeps the schema's range.
-    Centred on the defaults, not on the scenario, so a scenario that ``extends`` the calibrated
-    file gets the same priors."""
+    ``fixed``, each prior cut around the schema default v (the hand calibration, which the prior
+    thus always contains); ``zoom=None`` keeps the schema's range.
+
+    A parameter on a ratio scale (its schema prior has no negative values: rates, factors,
+    days) is cut to [v / zoom, v * zoom]. One on an interval scale (its prior reaches below 0:
+    utilities and weights, whose zero is no natural origin) is cut to a window of the prior's
+    width / zoom centred on v (:func:`interval_window`), so a default near 0 does not shrink
+    its prior to nothing. Centred on the defaults, not on the scenario, so a scenario that
+    ``extends`` the calibrated file gets the same priors."""
     fixed = FIXED_IN_CALIBRATION if fixed is None else fixed
     sc = Scenario()
     out = {}
@@ -375,12 +381,26 @@ def calibration_priors(zoom: float | None = 2.0,
         if p in fixed:
             continue
         v = float(get_param(sc, p))
-        if zoom is not None and v > 0:
+        if zoom is not None and lo < 0:
+            lo, hi = interval_window(v, lo, hi, zoom)
+        elif zoom is not None and v > 0:
             lo, hi = max(lo, v / zoom), min(hi, v * zoom)
             if not lo < hi:
                 lo, hi = v / zoom, v * zoom
         out[p] = (lo, hi)
     return out
+
+
+def interval_window(v: float, lo: float, hi: float, zoom: float) -> tuple[float, float]:
+    """The prior [lo, hi] of an interval-scale parameter cut to a window of width
+    ``(hi - lo) / zoom`` centred on ``v``, shifted to stay within [lo, hi] (``v`` within it)."""
+    half = (hi - lo) / (2.0 * zoom)
+    a, b = v - half, v + half
+    if a < lo:
+        a, b = lo, lo + 2.0 * half
+    if b > hi:
+        a, b = hi - 2.0 * half, hi
+    return a, b
 
 
 # --- ABC-SMC --------------------------------------------------------------------------------
@@ -941,7 +961,8 @@ def render_report(command: str, scenario_path: Path, targets_path: str | Path | 
          f"- free parameters: {len(abc.free)} (the schema's calibratable ones minus "
          f"{', '.join(f'`{p}`' for p in FIXED_IN_CALIBRATION if p not in abc.free) or 'none'}, held at their "
          "scenario values); priors: the schema's prior ranges"
-         + (f" cut to [default / {prior_zoom:g}, default x {prior_zoom:g}]" if prior_zoom else "")),
+         + (f" cut to [default / {prior_zoom:g}, default x {prior_zoom:g}] (utilities and weights: a window"
+            f" of the prior's width / {prior_zoom:g} centred on the default)" if prior_zoom else "")),
         f"- total simulations {n_total} (ABC, candidate selection, {replicates} replicates); "
         f"wall time {wall_s / 60:.1f} min",
     ]

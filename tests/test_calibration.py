@@ -337,3 +337,11 @@ def test_abc_on_a_dask_cluster_gives_the_in_process_posterior(coarse):
         ex.close()
     assert a.n_simulations == b.n_simulations
     pd.testing.assert_frame_equal(a.all_particles, b.all_particles)
+
+
+def test_an_interval_scale_prior_is_cut_to_a_window_centred_on_the_default_not_shrunk_near_zero():
+    from analysis.calibration import interval_window
+
+    assert interval_window(0.1, -4.0, 2.0, 2.0) == (-1.4, 1.6)        # not [0.05, 0.2]
+    assert interval_window(-3.5, -4.0, 2.0, 2.0) == (-4.0, -1.0)      # shifted to stay in the prior
+    assert interval_window(1.9, -4.0, 2.0, 2.0) == (-1.0, 2.0)

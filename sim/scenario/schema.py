@@ -127,7 +127,7 @@ class Axis(Group):
 class RegimeParams(Group):
     ground_capacity: float = param(1.6, 0.0, 10.0, unit="ratio", prior=(0.8, 3.0),
                                    desc="Offensive capacity relative to a town's defence (>1 advances).")
-    k_capture: float = param(0.286, 0.0, 10.0, unit="1/d", prior=(0.02, 0.6),
+    k_capture: float = param(0.291, 0.0, 10.0, unit="1/d", prior=(0.02, 0.6),
                              desc="Capture hazard per unit of excess ground pressure.")
     front_km: float = param(10.0, 1.0, 50.0, unit="km",
                             desc="A rebel town within this distance of a regime-held one is on the front.")
@@ -159,13 +159,13 @@ class RegimeParams(Group):
     surge_factor: float = param(2.0, 1.0, 20.0, unit="ratio",
                                 desc="Multiplier on the daily strike capacity from surge_from_day "
                                      "(until surge_until_day).")
-    escalation_factor: float = param(6.53, 1.0, 30.0, unit="ratio", prior=(1.5, 15.0),
+    escalation_factor: float = param(5.64, 1.0, 30.0, unit="ratio", prior=(1.5, 15.0),
                                      desc="Multiplier on bombardment after talks collapse (the blitz).")
     talks_level: float = param(0.513, 0.0, 1.0, unit="ratio", prior=(0.05, 1.0),
                                desc="Bombardment level while comprehensive talks run (days of calm).")
     halt_level: float = param(0.02, 0.0, 1.0, unit="ratio",
                               desc="Bombardment level after rebels return to talks (strikes halted).")
-    ultimatum_factor: float = param(4.34, 1.0, 20.0, unit="ratio", prior=(1.0, 10.0),
+    ultimatum_factor: float = param(4.97, 1.0, 20.0, unit="ratio", prior=(1.0, 10.0),
                                     desc="Bombardment multiplier on towns offered local terms "
                                          "that have not settled (the ultimatum's coercion).")
     priority_base: float = param(0.079, 0.0, 20.0, unit="weight", prior=(0.005, 0.5),
@@ -191,7 +191,7 @@ class MediatorParams(Group):
                                desc="Safe passage to opposition territory elsewhere is offered.")
     guarantees: float = param(0.2, 0.0, 1.0, unit="ratio",
                               desc="Credibility of the mediator's guarantees (0 none, 1 full).")
-    offers_from_day: float = param(9.25, 0.0, 365.0, unit="d", prior=(5.0, 12.0),
+    offers_from_day: float = param(9.39, 0.0, 365.0, unit="d", prior=(5.0, 12.0),
                                    desc="Day the mediator starts offering towns local terms.")
     offer_reach: float = param(0.05, 0.0, 10.0, unit="weight", prior=(0.01, 0.7),
                                desc="Weight of the open axes at which a town receives the terms.")
@@ -199,10 +199,10 @@ class MediatorParams(Group):
                                   desc="Towns the mediator's officers can present terms to a day "
                                        "(those the offensive presses most first; a lever, 1000 = "
                                        "no limit).")
-    open_share: float = param(0.33, 0.0, 1.0, unit="ratio", prior=(0.03, 0.8),
+    open_share: float = param(0.402, 0.0, 1.0, unit="ratio", prior=(0.03, 0.8),
                               desc="Share of negotiable rebel towns settled when comprehensive talks open.")
     round_hours: float = param(12.0, 1.0, 240.0, unit="h", desc="Time between offers in talks.")
-    deadline_days: float = param(3.74, 0.25, 60.0, unit="d", prior=(1.0, 10.0),
+    deadline_days: float = param(3.25, 0.25, 60.0, unit="d", prior=(1.0, 10.0),
                                  desc="Ultimatum: talks collapse if no deal this long after opening.")
     concede_prob: float = param(0.6, 0.0, 1.0, unit="probability",
                                 desc="Chance the mediator concedes one step after a collapse.")
@@ -232,7 +232,7 @@ class NegotiationParams(Group):
 
     deal_base: float = param(1.0, -10.0, 10.0, unit="utility",
                              desc="Value of a negotiated surrender before its terms.")
-    disarm_risk: float = param(12.3, 0.0, 20.0, unit="utility", prior=(2.0, 20.0),
+    disarm_risk: float = param(17.0, 0.0, 20.0, unit="utility", prior=(2.0, 20.0),
                                desc="Cost of disarming before the other side keeps its promises.")
     weapons_risk: float = param(0.0, 0.0, 0.1, unit="1/piece",
                                 desc="Rise of a faction's disarmament cost per heavy weapon it must "
@@ -254,7 +254,7 @@ class NegotiationParams(Group):
     noise: float = param(0.5, 0.01, 10.0, unit="utility", desc="Logit noise of acceptance.")
     coalition_threshold: float = param(0.6, 0.0, 1.0, unit="ratio",
                                        desc="Strength-weighted share of factions needed to accept.")
-    resume_threshold: float = param(5.24, 0.0, 50.0, unit="utility", prior=(0.3, 12.0),
+    resume_threshold: float = param(2.84, 0.0, 50.0, unit="utility", prior=(0.3, 12.0),
                                     desc="Pain since a collapse that brings the joint command back.")
 
 
@@ -301,10 +301,10 @@ class ReconciliationParams(Group):
                           desc="Resistance from hardliners present in the town.")
     w_bloc: float = param(1.0, 0.0, 20.0, unit="weight", prior=(0.0, 3.0),
                           desc="Bloc discipline while comprehensive talks run (lowers local pressure).")
-    theta_mean: float = param(0.642, -5.0, 20.0, unit="weight", prior=(-0.5, 3.0),
+    theta_mean: float = param(0.739, -5.0, 20.0, unit="weight", prior=(-0.5, 3.0),
                               desc="Mean settlement threshold of a town committee.")
     theta_sd: float = param(0.4, 0.0, 10.0, unit="weight", desc="Spread of thresholds between towns.")
-    rate: float = param(2.05, 0.0, 50.0, unit="1/d", prior=(0.2, 5.0),
+    rate: float = param(1.62, 0.0, 50.0, unit="1/d", prior=(0.2, 5.0),
                         desc="Settlement hazard per unit of pressure above threshold.")
 
 
@@ -313,12 +313,12 @@ class FlightParams(Group):
 
     b0: float = param(0.000374, 0.0, 1.0, unit="1/d", prior=(0.0001, 0.003),
                       desc="Background flight hazard.")
-    b_strike: float = param(0.00705, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
+    b_strike: float = param(0.0079, 0.0, 1.0, unit="1/d per strike/d", prior=(0.002, 0.05),
                             desc="Flight hazard per strike per day nearby (distance-weighted).")
-    b_front: float = param(0.121, 0.0, 5.0, unit="1/d", prior=(0.01, 0.3),
+    b_front: float = param(0.116, 0.0, 5.0, unit="1/d", prior=(0.01, 0.3),
                            desc="Flight hazard next to the front, decaying with distance.")
     front_scale_km: float = param(6.0, 0.1, 100.0, unit="km", desc="Decay length of front threat.")
-    b_offer: float = param(0.475, 0.0, 5.0, unit="1/d", prior=(0.0, 0.8),
+    b_offer: float = param(0.526, 0.0, 5.0, unit="1/d", prior=(0.0, 0.8),
                            desc="Flight hazard in a town holding the mediator's ultimatum, until it settles.")
     kernel_km: float = param(1.85, 0.1, 100.0, unit="km", prior=(0.5, 8.0),
                              desc="Decay length of strike threat.")
@@ -326,15 +326,15 @@ class FlightParams(Group):
     c_dist: float = param(0.037, 0.0, 5.0, unit="1/km", desc="Disutility of distance to a destination.")
     c_safe: float = param(0.357, 0.0, 20.0, unit="utility", prior=(0.0, 5.0),
                           desc="Utility of a destination's safety.")
-    asc_border: float = param(1.31, -10.0, 10.0, unit="utility", prior=(-1.0, 5.0),
+    asc_border: float = param(1.49, -10.0, 10.0, unit="utility", prior=(-1.0, 5.0),
                               desc="Attraction of an international border (hope of crossing, aid).")
-    asc_frontier: float = param(3.17, -10.0, 10.0, unit="utility", prior=(-1.0, 7.0),
+    asc_frontier: float = param(3.46, -10.0, 10.0, unit="utility", prior=(-1.0, 7.0),
                                 desc="Attraction of a frontier (a ceasefire line: hope of aid).")
     asc_fields: float = param(-2.2, -10.0, 10.0, unit="utility",
                               desc="Attraction of fields and groves near home.")
     asc_town: float = param(-0.3, -10.0, 10.0, unit="utility",
                             desc="Attraction of a quieter rebel town nearby.")
-    asc_government: float = param(-0.773, -10.0, 10.0, unit="utility", prior=(-4.0, 2.0),
+    asc_government: float = param(0.101, -10.0, 10.0, unit="utility", prior=(-4.0, 2.0),
                                   desc="Attraction of government-held areas (only when corridors "
                                        "are open).")
     host_max_km: float = param(15.0, 0.0, 100.0, unit="km",
@@ -358,7 +358,7 @@ class ReturnParams(Group):
 
 
 class CasualtyParams(Group):
-    lethality: float = param(0.34, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.8),
+    lethality: float = param(0.308, 0.0, 20.0, unit="deaths/strike", prior=(0.05, 0.8),
                              desc="Civilian deaths per strike on a fully occupied town.")
     shelter_half: float = param(2000.0, 1.0, 1e6, unit="persons",
                                 desc="People present at which a strike's lethality is half its full value.")
