@@ -10,10 +10,10 @@ displaced from the escalation, not from the launch; deaths are counted from the 
 prelude kills nobody).
 
 Parameters: ``regime.axes[*].from_day`` (negative: an input of the plan, with its source).
-Calibrated by: nothing of its own (the flight parameters). The Daraa baseline does not use it:
-with the north-western escalation from 16 June (day -3) the day-1 displacement came within the
-record's range, but the calibration as a whole fitted no better (docs/ODD.md §8);
-``scenarios/daraa2018/prelude_and_surge.toml`` applies it.
+Calibrated by: nothing of its own (the flight parameters). The Daraa baseline dates its
+north-western axis from 16 June (day -3, OCHA Flash Update #1: the escalation in north-west Dar'a
+three days before the launch), so some 5,500 people are already displaced on day 1 (the record:
+5,890 verified, 12-25,000 estimated; seeds/record.toml).
 """
 
 from __future__ import annotations
