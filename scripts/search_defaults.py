@@ -52,8 +52,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.calibration import _base, calibration_priors, run_many
+from analysis.calibration import calibration_priors, run_many
 from sim.batch.executors import LocalExecutor
+from sim.scenario.loader import load_scenario
 from sim.scenario.schema import get_param
 from sim.targets import Target, load_targets, modelled
 
@@ -115,7 +116,7 @@ def main() -> None:
     hi = np.array([free[k][1] for k in names])
     record = load_targets(ROOT / "seeds" / "record.toml")
     article = modelled(load_targets(ROOT / "seeds" / "targets.toml"))
-    sc, _ = _base(args.scenario)
+    sc = load_scenario(args.scenario)  # the starting point when there is no --init
     start: dict[str, Any] = json.loads(args.init.read_text())[args.init_key] if args.init else {}
     x0 = np.clip([(float(start.get(k, get_param(sc, k))) - lo[i]) / (hi[i] - lo[i])
                   for i, k in enumerate(names)], 0, 1)

@@ -5,7 +5,8 @@ strikes per day (air strikes, barrel bombs, missiles; the scale is a scenario le
 default), where ``level_i`` comes from :mod:`sim.rules.escalation` and ``surge(t)`` is
 ``regime.surge_factor`` from ``regime.surge_from_day`` until ``regime.surge_until_day`` (if
 given) and 1 otherwise (:func:`surge`): a dated phase of heavier air campaign, part of the plan
-(its dates an input with their source; none by default), whose size is calibrated (a capacity).
+(its dates an input with their source; none by default), whose size is a capacity (not in the
+default calibration; a case that uses it fits it with ``negsim calibrate --free``).
 Capacity is split among rebel-held towns (except those under a local ceasefire,
 :mod:`sim.rules.ceasefire`) in proportion to
 ``priority_i = priority_base + axis_i * (priority_axis + priority_front * on_front_i +
