@@ -107,3 +107,23 @@ def test_a_case_outcome_reading_a_missing_column_is_refused(tmp_path):
     sc.world.outcomes_file = str(p)
     with pytest.raises(ScenarioError, match="reads column .displaced_jordan., which the case.s runs do not write"):
         load_case(sc)
+
+
+@pytest.mark.parametrize("limit", [1.0, 2.0])
+def test_the_ground_forces_take_no_more_towns_in_a_tick_than_they_can_assault(limit):
+    from sim.run import collect, simulate
+    from sim.scenario.loader import load_scenario
+
+    def captures_per_tick(assault_towns: float) -> pd.Series:
+        sc = load_scenario(GHOUTA)
+        sc.world.population_scale = 0.05
+        sc.time.horizon_days = 40
+        # strong ground forces (whatever the calibration): unchecked, they take places in bulk
+        sc.regime.ground_capacity, sc.regime.k_capture = 5.0, 2.0
+        sc.regime.assault_towns = assault_towns
+        ev = collect(simulate(sc, 3)).events
+        return ev[ev["kind"] == "town_captured"].groupby("day").size()
+
+    limited, unlimited = captures_per_tick(limit), captures_per_tick(1000.0)
+    assert unlimited.max() > limit  # without the limit, several places fall in one tick
+    assert limited.max() <= limit and limited.sum() >= 5  # with it, one or two at a time

@@ -126,8 +126,9 @@ class Regime(mesa.Agent):
         return intensity, bombardment.draw_strikes(intensity, m.dt_days, m.rng)
 
     def advance(self) -> list[int]:
-        """Ground assault: rebel towns on the front may fall. Returns the towns that fall (the
-        model captures them, in this order)."""
+        """Ground assault: the rebel towns on the front that the ground forces assault
+        (at most ``regime.assault_towns``) may fall. Returns the towns that fall (the model
+        captures them, in this order)."""
         m = self.model
         st = m.state
         p = m.params.regime
@@ -135,6 +136,8 @@ class Regime(mesa.Agent):
                                                     st.ceasefire_windows)
         if not cand.any():
             return []
+        cand = territory.assaulted(cand, st.axis_w, m.traits.defence, p.ground_capacity,
+                                   p.assault_towns)
         prob = territory.capture_probability(cand.astype(float), st.axis_w, m.traits.defence,
                                              p.ground_capacity, p.k_capture, m.dt_days)
         return [int(i) for i in np.flatnonzero(m.rng.random(len(prob)) < prob)]

@@ -12,6 +12,12 @@ Ground capture: a rebel town within ``regime.front_km`` of a regime-side town is
 Its ground pressure is ``a_i = ground_capacity * axis_i / defence_i`` where ``axis_i`` is the
 weight of the open offensive axes at the town (:mod:`sim.rules.offensive`), and it falls with
 hazard ``1 - exp(-k_capture * max(0, a_i - 1) * dt)``.
+The ground forces are finite: they assault at most ``regime.assault_towns`` towns at once, those
+where the pressure is highest (ties to the lowest town index; :func:`assaulted`); the others on
+the front wait their turn. The default (1000) is no limit, as in the Daraa case, where the
+offensive's effort is already spread by its dated axes; in a small enclave, where one axis
+reaches every place, the limit is what keeps the ground forces from taking a whole town-belt
+in one day. ``assault_towns`` is a capacity of a case (fitted with ``negsim calibrate --free``).
 Area: a town carries an equal share of its sub-district's km2; ``regime_share_area`` is the
 regime-side area over the case area.
 
@@ -68,6 +74,24 @@ def distance_to_regime(control: np.ndarray, dist_km: np.ndarray) -> np.ndarray:
 #: Cap on the excess ground pressure (numerical: any pressure this high already makes capture
 #: certain within a tick; it keeps inf * 0 from making a NaN hazard).
 PRESSURE_CAP = 1e12
+
+
+def assaulted(candidates: np.ndarray, axis: np.ndarray, defence: np.ndarray,
+              ground_capacity: float, max_towns: float) -> np.ndarray:
+    """The towns the ground forces assault this tick (a mask): of the ``candidates`` (rebel
+    towns on the front) whose ground pressure ``ground_capacity * axis / defence`` exceeds 1 (so
+    that they can fall), the ``floor(max_towns)`` (at least 1) where it is highest, ties to the
+    lowest town index."""
+    with np.errstate(over="ignore", divide="ignore"):
+        pressure = np.where(candidates, ground_capacity * axis / defence, 0.0)
+    able = np.flatnonzero(pressure > 1.0)
+    k = max(int(np.floor(max_towns)), 1)
+    out = np.zeros(candidates.shape, dtype=bool)
+    if able.size <= k:
+        out[able] = True
+        return out
+    out[able[np.lexsort((able, -pressure[able]))][:k]] = True
+    return out
 
 
 def capture_probability(on_front: np.ndarray, axis: np.ndarray, defence: np.ndarray,

@@ -129,6 +129,10 @@ class RegimeParams(Group):
                                    desc="Offensive capacity relative to a town's defence (>1 advances).")
     k_capture: float = param(0.291, 0.0, 10.0, unit="1/d", prior=(0.02, 0.6),
                              desc="Capture hazard per unit of excess ground pressure.")
+    assault_towns: float = param(1000.0, 1.0, 1000.0, unit="towns",
+                                 desc="Towns the ground forces can assault at once (those "
+                                      "under the highest pressure; 1000 = no limit). A capacity "
+                                      "of a case.")
     front_km: float = param(10.0, 1.0, 50.0, unit="km",
                             desc="A rebel town within this distance of a regime-held one is on the front.")
     axes: list[Axis] = Field(default_factory=list,

@@ -11,6 +11,7 @@ import pytest
 from sim.rules.territory import (
     LEGAL_CONTROL,
     Control,
+    assaulted,
     capture_probability,
     distance_to_regime,
     legal_control_change,
@@ -107,6 +108,33 @@ def test_capture_is_more_likely_with_more_ground_capacity_and_less_defence():
     assert (np.diff(p) < 0).all() and ((p >= 0) & (p <= 1)).all()
     caps = [capture_probability(front[:1], axis[:1], defence[:1], c, 0.3, 0.25)[0] for c in (1.0, 2.0, 4.0)]
     assert caps[0] < caps[1] < caps[2]
+
+
+def test_the_ground_forces_assault_only_the_most_pressed_towns_that_can_fall():
+    front = np.array([True, True, True, True, False, True])
+    axis = np.array([1.0, 0.9, 1.0, 0.2, 1.0, 0.95])
+    defence = np.ones(6)
+    # pressure 2 * axis: town 3 (0.4) cannot fall, town 4 is off the front; of the rest, the
+    # two most pressed are towns 0 and 2 (a tie at 2.0, both kept), then 5 (1.9), then 1 (1.8)
+    np.testing.assert_array_equal(assaulted(front, axis, defence, 2.0, 2.0),
+                                  [True, False, True, False, False, False])
+    np.testing.assert_array_equal(assaulted(front, axis, defence, 2.0, 3.7),
+                                  [True, False, True, False, False, True])
+    # no limit: every town that can fall is assaulted, the one that cannot is not
+    np.testing.assert_array_equal(assaulted(front, axis, defence, 2.0, 1000.0),
+                                  [True, True, True, False, False, True])
+
+
+def test_a_tie_in_pressure_goes_to_the_lowest_town_index_and_one_town_is_always_assaulted():
+    front, axis, defence = np.ones(4, bool), np.ones(4), np.ones(4)
+    np.testing.assert_array_equal(assaulted(front, axis, defence, 3.0, 1.0),
+                                  [True, False, False, False])
+    np.testing.assert_array_equal(assaulted(front, axis, defence, 3.0, 0.2),
+                                  [True, False, False, False])
+    # a stronger defence lowers the pressure: the weaker-held town goes first
+    np.testing.assert_array_equal(
+        assaulted(front, axis, np.array([2.0, 1.0, 1.0, 1.0]), 3.0, 1.0),
+        [False, True, False, False])
 
 
 @pytest.mark.parametrize(("name", "expected"), [
