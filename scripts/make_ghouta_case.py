@@ -13,7 +13,9 @@ what they held, the enclave's area) and writes, deterministically:
   among the places with no figure (``population_basis``). The faction is that of the place's
   pocket (douma: Jaysh al-Islam, harasta: Ahrar al-Sham, faylaq: Faylaq al-Rahman); the two
   places of the Douma-Harasta link zone (Misraba "contested", Mudeira "not recorded") take the
-  faction of the nearest place whose group is recorded (``faction_basis``). The Wafideen camp
+  faction of the nearest place whose group is recorded (``faction_basis``). ``also_present`` is
+  ``hts`` where the inputs' ``held_by`` names HTS beside the holder (Arbin, Jobar, al-Ash'ari):
+  HTS refuses all talks, so such a place is covered by no deal. The Wafideen camp
   crossing is government-held (the corridor's gate), with no simulated population.
 * ``subdistricts.csv`` / ``subdistricts.geojson``: one cell per rebel-held place: the Voronoi
   cells of the places, clipped to the enclave's outline (approximated by the convex hull of the
@@ -180,7 +182,7 @@ def main() -> None:
     src_pop = "; ".join(f"{e['reporter']}: {e['value']:,} ({e['date']})"
                         for e in data["population"]["estimates"])
     cols = ["town_id", "name", "lat", "lon", "governorate", "subdistrict", "population",
-            "controller", "faction", "strategic", "coord_kind", "coord_basis", "pocket", "held_by",
+            "controller", "faction", "strategic", "also_present", "coord_kind", "coord_basis", "pocket", "held_by",
             "faction_basis", "population_figure", "population_basis", "source"]
     rows = []
     for t in towns:
@@ -194,6 +196,9 @@ def main() -> None:
             "population": 0 if gov else pops[name],
             "controller": "regime" if gov else "rebel",
             "faction": "regime" if gov else faction[name], "strategic": "none",
+            # the inputs' held_by names HTS beside the holder in some places (HTS refuses all
+            # talks: such a place is covered by no deal, sim/rules/negotiation.py)
+            "also_present": "hts" if not gov and "HTS" in t["held_by"] else "",
             "coord_kind": t["coord_kind"], "coord_basis": t.get("coord_basis", ""),
             "pocket": t["pocket"], "held_by": t["held_by"],
             "faction_basis": "" if gov else basis[name],

@@ -142,8 +142,13 @@ class NegotiationModel(mesa.Model):
         faction_idx = np.array([fac_names.index(f) if f in fac_names else -1
                                 for f in w.faction], dtype=np.int64)
         rebel0 = w.rebel0
+        # a town is negotiable if its holder negotiates and no faction present refuses talks
+        # (a refuser present keeps the town out of every deal: sim/rules/negotiation.py)
+        refuses = {f.name for f in specs if f.kind == "refuses_talks"}
+        present = w.also_present or ((),) * T
         negotiable = np.array([rebel0[i] and faction_idx[i] >= 0
                                and specs[faction_idx[i]].kind != "refuses_talks"
+                               and not refuses.intersection(present[i])
                                for i in range(T)])
         # Negotiating blocs (sim/rules/negotiation.py): one Talks each; the first (the bloc of
         # the strongest negotiating faction) is ``talks``, whose state the timeseries records.

@@ -188,3 +188,44 @@ def test_a_bloc_named_like_a_town_is_refused(case, capsys):
     case.write_text(case.read_text().replace('bloc = "blue_bloc"', 'bloc = "south"'), encoding="utf-8")
     assert main(["run", str(case), "--out", str(case.parent / "r")]) == 2
     assert "has the id of a town" in capsys.readouterr().err
+
+
+def _with_refusers_in_centre(case: Path, faction: str = "reds") -> None:
+    """The case with a column ``also_present``: ``faction`` is present in Centre Town besides the
+    greens, and a faction ``reds`` that refuses all talks is defined."""
+    towns = case.parent / "data" / "towns.csv"
+    lines = towns.read_text(encoding="utf-8").splitlines()
+    out = [lines[0] + ",also_present"]
+    out += [ln + ("," + faction if ln.startswith("centre,") else ",") for ln in lines[1:]]
+    towns.write_text("\n".join(out) + "\n", encoding="utf-8")
+    case.write_text(case.read_text(encoding="utf-8") + """
+[[factions]]
+name = "reds"
+kind = "refuses_talks"
+strength = 200.0
+""", encoding="utf-8")
+
+
+def test_a_place_where_a_faction_refusing_talks_is_present_is_covered_by_no_deal(case):
+    from sim.run import collect, simulate
+    from sim.scenario.loader import load_scenario
+
+    def reconciled(with_refusers: bool) -> list[set[str]]:
+        if with_refusers:
+            _with_refusers_in_centre(case)
+        sc = load_scenario(case)
+        sc.time.horizon_days = 30.0
+        return [set(ev.loc[ev["kind"] == "town_reconciled", "target"])
+                for ev in (collect(simulate(sc, seed)).events for seed in range(5))]
+
+    before, after = reconciled(False), reconciled(True)
+    assert any("centre" in r for r in before)     # Centre Town settles by a deal in some runs
+    assert any("north" in r for r in after)       # with the reds there, North Town still does
+    assert not any("centre" in r for r in after)  # but Centre Town never
+
+
+def test_a_faction_named_present_that_the_scenario_does_not_define_is_refused(case, capsys):
+    _with_refusers_in_centre(case, faction="purples")
+    assert main(["scenario", "validate", str(case)]) != 0
+    err = capsys.readouterr().err
+    assert "towns.csv" in err and "also_present" in err and "purples" in err

@@ -6,7 +6,10 @@ comprehensive deal for all their towns. A faction that names no bloc belongs to 
 command (``joint_command``), so factions that all leave it empty negotiate together, as Daraa's
 joint rebel command did; factions of different blocs (Eastern Ghouta's three groups, each
 holding its own pocket) negotiate separately, each with its own talks, deadline, collapses and
-deal. Factions of kind ``refuses_talks`` belong to no bloc. Each bloc's talks follow the state
+deal. Factions of kind ``refuses_talks`` belong to no bloc, and a town where one is present
+(the town's holder, or a faction named in the case's ``towns.csv`` column ``also_present``:
+Eastern Ghouta's HTS beside Faylaq al-Rahman) is covered by no deal, local or comprehensive: it
+stays rebel-held, outside the talks' truce, until it is taken. Each bloc's talks follow the state
 machine below; "the joint command" in what follows is any bloc.
 
 A state machine with legal transitions only (any other raises :class:`IllegalTransition`)::

@@ -106,6 +106,8 @@ class World:
     zones: tuple[Zone, ...] = ()
     #: the case's declared outcomes (:class:`sim.outcomes.Outcome`), from its outcomes file
     outcomes: tuple[Any, ...] = ()
+    #: other factions present in each town besides its holder (towns.csv ``also_present``)
+    also_present: tuple[tuple[str, ...], ...] = ()
 
     @property
     def n_towns(self) -> int:
@@ -298,6 +300,12 @@ def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
                                 file=towns_file, field="faction", line=i,
                                 fix=f"use one of {', '.join(sorted(faction_names))} "
                                     "or add a [[factions]] entry")
+        for f in r.present_factions:
+            if f not in faction_names:
+                raise ScenarioError(f"faction {f!r} (also present) is not defined in the "
+                                    "scenario", file=towns_file, field="also_present", line=i,
+                                    fix=f"use ids among {', '.join(sorted(faction_names))}, "
+                                        "separated by ';', or add a [[factions]] entry")
     lat = [r.lat for r in rows]
     lon = [r.lon for r in rows]
     pop = [r.population for r in rows]
@@ -341,4 +349,5 @@ def load_world(towns_file: Path, subdistricts_file: Path, zones_file: Path,
                                             borders_file, outcomes_file) if f is not None),
         zones=zones,
         outcomes=load_case_outcomes(outcomes_file) if outcomes_file is not None else (),
+        also_present=tuple(r.present_factions if r.controller == "rebel" else () for r in rows),
     )

@@ -95,6 +95,15 @@ class TownRow(Row):
     strategic: Literal["none", "border_crossing", "provincial_capital", "border_post"]
     #: census localities (villages, towns) the model town stands for; 1 if the table has no column
     localities: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=10_000)] = 1
+    #: other factions present in the town besides the one holding it, ids separated by ";"
+    #: (empty if the table has no column); a faction that refuses talks present in a town keeps
+    #: it out of every deal (:mod:`sim.rules.negotiation`)
+    also_present: Text = ""
+
+    @property
+    def present_factions(self) -> tuple[str, ...]:
+        """The factions named in ``also_present``."""
+        return tuple(f.strip() for f in self.also_present.split(";") if f.strip())
 
 
 class SubdistrictRow(Row):
