@@ -17,12 +17,12 @@ after the split, so a town calmed by talks does not pass its share to the others
 
 Calibrated by: nearly 150 civilians killed since June 19 (article line 26) together with
 :mod:`sim.rules.casualties`; the blitz being the heaviest bombing of the offensive (line 5).
-Neither baseline uses the surge (a lever): the air strikes of 27-28 June in Daraa (days 8-9,
-the death toll doubling from about 47 to 93: seeds/record.toml;
-``scenarios/daraa2018/air_strikes_27_28_june.toml``), whose size the hand calibration searched
-down to ~1 because a heavier air campaign then outdid the blitz after the collapse (article line
-5), and Eastern Ghouta's air campaign before the ground assault (days 0-8, its factor fitted as a
-capacity) were tried and not kept (docs/ODD.md §8, docs/cases.md).
+Eastern Ghouta's baseline uses the surge: the air and artillery campaign on the whole enclave
+before the ground assault (days 0-8, an input of its plan; the factor fitted with the case's
+other capacities). Daraa's does not: the air strikes of 27-28 June (days 8-9, the death toll
+doubling from about 47 to 93: seeds/record.toml; ``scenarios/daraa2018/air_strikes_27_28_june.toml``)
+are a lever, whose size the hand calibration searched down to ~1 because a heavier air campaign
+then outdid the blitz after the collapse (article line 5) (docs/ODD.md §8, docs/cases.md).
 """
 
 from __future__ import annotations
