@@ -384,3 +384,21 @@ def test_a_scenario_saved_with_a_byte_order_mark_loads(tmp_path):
     p = tmp_path / "bom.toml"
     p.write_bytes(b"\xef\xbb\xbf" + f'extends = "{BASELINE}"\n[mediator]\nphases = 2\n'.encode())
     assert load_scenario(p).mediator.phases == 2
+
+
+def test_a_batch_started_by_other_code_resumes_but_overwrite_runs_it_again(scen, full8, tmp_path):
+    out = tmp_path / "oldcode"
+    shutil.copytree(full8, out)
+    manifest = out / "manifest.json"
+    m = json.loads(manifest.read_text())
+    m["git_commit"] = "0" * 40  # as if another commit had started it
+    manifest.write_text(json.dumps(m))
+    plan = make_plan([scen["tiny"]], replicates=8, root_seed=6)
+    with pytest.warns(UserWarning, match="resuming a batch started with code 0000"):
+        res = run_batch(plan, out, workers=1)
+    assert res.ran == 0 and res.skipped == 8  # without --overwrite: resumed, with a warning
+    manifest.write_text(json.dumps(m))
+    res = run_batch(plan, out, workers=1, overwrite=True)
+    assert res.ran == 8 and res.skipped == 0  # --overwrite: every run again, by this code
+    assert json.loads(manifest.read_text())["git_commit"] != "0" * 40
+    assert_same_dataset(full8, out)

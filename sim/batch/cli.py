@@ -59,7 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run on a Dask cluster (tcp://host:8786), or 'local' for a LocalCluster")
     p.add_argument("--out", "-o", type=Path, default=None, help="output folder, e.g. batches/NAME")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace an output folder holding a different batch")
+                   help="replace an output folder holding a different batch, or one "
+                        "started by other code (a different commit): run it again")
     p.add_argument("--retry-failed", action="store_true",
                    help="when resuming, run failed runs again")
     p.add_argument("--max-runs", type=int, default=None, metavar="N",

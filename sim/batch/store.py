@@ -101,7 +101,9 @@ class BatchStore:
         sweeps and design; the runs it holds keep their ids and seeds) resumes with the new runs
         added. A folder holding a different batch, or one whose inputs (scenario files, files
         they extend, case data) changed since it started, is an error unless ``overwrite``
-        (then it is cleared).
+        (then it is cleared). A batch started by other code (another commit) resumes with a
+        warning, unless ``overwrite``: then it is cleared and run again by this code, so that
+        a script regenerating results after a change of the model never reuses older runs.
         """
         if self.out.exists() and not self.out.is_dir():
             raise ScenarioError("exists and is not a folder", file=self.out, field="--out")
@@ -116,6 +118,8 @@ class BatchStore:
                     fix="restore the file as it was, or add --overwrite to start the batch again "
                         "(or choose a new --out)")
             relation = "different" if changed else compare_plan(old, plan)
+            if overwrite and old.get("git_commit") != git_commit:
+                relation = "different"  # other code: --overwrite starts the batch again
             if relation == "different" and not overwrite:
                 raise ScenarioError(
                     "holds a different batch (other seed, sweeps or design, fewer replicates, "
