@@ -55,7 +55,8 @@ def displacement_png(ts: pd.DataFrame, events: pd.DataFrame, path: str | Path,
         ax.axvline(d, color="0.2", ls=style, lw=0.9)
         level = level + 1 if d - last_d < 2.0 else 0  # stagger labels of close events
         last_d = d
-        ax.text(d + 0.3, ymax * (0.97 - 0.14 * (level % 3)), label, rotation=90, va="top",
+        # a label runs about a fifth of the axes' height: the next level starts below it
+        ax.text(d + 0.3, ymax * (0.97 - 0.24 * (level % 3)), label, rotation=90, va="top",
                 fontsize=7, color="0.2", bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     for t in targets or []:
         ax.errorbar([t["day"]], [t["value"] / 1000], yerr=[[t["lo"] / 1000], [t["hi"] / 1000]],
