@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.calibrate_cli import parse_free
 from analysis.calibration import calibration_priors, run_many
 from sim.batch.executors import LocalExecutor
 from sim.scenario.loader import load_scenario
@@ -107,10 +108,8 @@ def main() -> None:
     args = ap.parse_args()
 
     free = dict(calibration_priors())
-    for spec in args.free:
-        path, rng = spec.split("=")
-        lo_s, hi_s = rng.split(":")
-        free[path] = (float(lo_s), float(hi_s))
+    for spec in args.free:  # as `negsim calibrate --free` (checked against the schema)
+        free.update(parse_free(spec))
     names = list(free)
     lo = np.array([free[k][0] for k in names])
     hi = np.array([free[k][1] for k in names])

@@ -76,14 +76,20 @@ def distance_to_regime(control: np.ndarray, dist_km: np.ndarray) -> np.ndarray:
 PRESSURE_CAP = 1e12
 
 
+def ground_pressure(axis: np.ndarray, defence: np.ndarray, ground_capacity: float) -> np.ndarray:
+    """Each town's ground pressure ``ground_capacity * axis / defence`` (inf for a vanishing
+    defence)."""
+    with np.errstate(over="ignore", divide="ignore"):  # a tiny defence: pressure -> inf
+        return ground_capacity * axis / defence
+
+
 def assaulted(candidates: np.ndarray, axis: np.ndarray, defence: np.ndarray,
               ground_capacity: float, max_towns: float) -> np.ndarray:
     """The towns the ground forces assault this tick (a mask): of the ``candidates`` (rebel
-    towns on the front) whose ground pressure ``ground_capacity * axis / defence`` exceeds 1 (so
-    that they can fall), the ``floor(max_towns)`` (at least 1) where it is highest, ties to the
-    lowest town index."""
-    with np.errstate(over="ignore", divide="ignore"):
-        pressure = np.where(candidates, ground_capacity * axis / defence, 0.0)
+    towns on the front) whose ground pressure (:func:`ground_pressure`) exceeds 1 (so that they
+    can fall), the ``floor(max_towns)`` (at least 1) where it is highest, ties to the lowest
+    town index."""
+    pressure = np.where(candidates, ground_pressure(axis, defence, ground_capacity), 0.0)
     able = np.flatnonzero(pressure > 1.0)
     k = max(int(np.floor(max_towns)), 1)
     out = np.zeros(candidates.shape, dtype=bool)
@@ -97,8 +103,7 @@ def assaulted(candidates: np.ndarray, axis: np.ndarray, defence: np.ndarray,
 def capture_probability(on_front: np.ndarray, axis: np.ndarray, defence: np.ndarray,
                         ground_capacity: float, k_capture: float, dt_days: float) -> np.ndarray:
     """Per-tick probability that each town falls to a ground assault."""
-    with np.errstate(over="ignore"):  # a tiny defence: pressure -> inf
-        pressure = ground_capacity * axis / defence
+    pressure = ground_pressure(axis, defence, ground_capacity)
     # capped so that inf * 0 (off the front, or k_capture = 0) never makes a NaN hazard
     hazard = k_capture * np.minimum(np.maximum(0.0, pressure - 1.0), PRESSURE_CAP) * on_front
     return 1.0 - np.exp(-hazard * dt_days)

@@ -14,6 +14,7 @@ from sim.rules.territory import (
     assaulted,
     capture_probability,
     distance_to_regime,
+    ground_pressure,
     legal_control_change,
     rebel_side,
     regime_share_area,
@@ -108,6 +109,11 @@ def test_capture_is_more_likely_with_more_ground_capacity_and_less_defence():
     assert (np.diff(p) < 0).all() and ((p >= 0) & (p <= 1)).all()
     caps = [capture_probability(front[:1], axis[:1], defence[:1], c, 0.3, 0.25)[0] for c in (1.0, 2.0, 4.0)]
     assert caps[0] < caps[1] < caps[2]
+
+
+def test_ground_pressure_is_capacity_times_axis_over_defence_and_inf_for_no_defence():
+    got = ground_pressure(np.array([1.0, 0.5, 1.0]), np.array([2.0, 1.0, 0.0]), 3.0)
+    np.testing.assert_array_equal(got, [1.5, 1.5, np.inf])
 
 
 def test_the_ground_forces_assault_only_the_most_pressed_towns_that_can_fall():
