@@ -563,7 +563,9 @@ class NegotiationModel(mesa.Model):
                                     self.ticks(rp.quiet_days), rp.quiet_radius_km)
         p_ret = returns.return_probability(self.settled_mask(), quiet, rp.rate, self.dt_days)
 
-        host, d_host = flight.choose_host(threat, w.dist_km, rebel, fp.host_max_km,
+        civ = self.civilians
+        room = flight.host_room(civ.residents, civ.count_loc[:w.n_towns], fp.host_room)
+        host, d_host = flight.choose_host(threat, w.dist_km, rebel & (room > 0), fp.host_max_km,
                                           fp.host_threat_km,
                                           pocket_rule.same_pocket(st.pocket,
                                                                   self.params.world.pockets))
@@ -574,8 +576,8 @@ class NegotiationModel(mesa.Model):
                                                  fp.c_safe, fp.safety_scale)
         cum, nowhere = flight.cumulative_choices(probs)
         ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
-        civ = self.civilians
-        st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick)
+        st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick,
+                                               room)
         self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
         p_cross = flight.crossing_probability(fp.cross_rate, self.dt_days)
         for z in self.closable:

@@ -3,14 +3,17 @@
 20 fixed seeds (2018-2037) at full population; the runs stop on day 29 (nothing after the
 cut-off is read).
 
-Issue 14 asks for every target's median within its range; the committed fit has 4 of 21 over
-these seeds, as over the batch's in docs/cases.md. What these tests pin is what the fourth session's changes (the places
-assaulted at once, HTS present beside Faylaq, the air campaign's surge) gained, so that a later
-change cannot lose it unseen: at least 10 of the 21 medians within their range widened by 10%
-(measured 10), the root mean square of the medians' scaled errors (the ABC's distance, each
-capped at 10) at most 3.5 (measured 3.1; 5.5 for the previous fit over seeds 2018-2047), and the
-enclave not all in the government's hands on day 28 (measured 0.93; the record 0.82-0.83; the
-previous fit held all of it from day 25).
+Issue 14 asks for every target's median within its range; the committed fit has 5 of 21 over
+these seeds (docs/cases.md §4 shows why all 21 is out of reach of fitting). What these tests pin
+is what the fourth and fifth sessions' changes gained (the places assaulted at once, HTS present
+beside Faylaq, the air campaign's surge; then the room in host towns and its recalibration), so
+that a later change cannot lose it unseen: at least 12 of the 21 medians within their range
+widened by 10% (measured 12; 10 before the room in host towns), the root mean square of the
+medians' scaled errors (the ABC's distance, each capped at 10) at most 3.5 (measured 3.45; 3.06
+before, 5.5 for the fit before that over seeds 2018-2047: the deaths after day 20 came closer,
+the share of the enclave on days 12-15 went further), and the enclave not all in the
+government's hands on day 28 (measured 0.945; the record 0.82-0.83; the fit before the fourth
+session held all of it from day 25).
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ def targets() -> list:
     return [t for t in load_targets(TARGETS) if t.series is not None]
 
 
-def test_at_least_10_of_the_21_medians_are_within_their_range_widened_by_10_percent(medians, targets):
+def test_at_least_12_of_the_21_medians_are_within_their_range_widened_by_10_percent(medians, targets):
     assert len(targets) == 21
     within = [t.outcome for t in targets if t.within_widened(medians[t.outcome])]
-    assert len(within) >= 10, within
+    assert len(within) >= 12, within
 
 
 def test_the_medians_scaled_errors_have_a_root_mean_square_of_at_most_3_5(medians, targets):

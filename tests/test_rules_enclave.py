@@ -127,3 +127,23 @@ def test_the_ground_forces_take_no_more_towns_in_a_tick_than_they_can_assault(li
     limited, unlimited = captures_per_tick(limit), captures_per_tick(1000.0)
     assert unlimited.max() > limit  # without the limit, several places fall in one tick
     assert limited.max() <= limit and limited.sum() >= 5  # with it, one or two at a time
+
+
+def test_a_host_town_takes_in_no_more_than_its_room_and_without_a_limit_the_enclave_crowds():
+    from sim.run import collect, simulate
+    from sim.scenario.loader import load_scenario
+
+    def peak_crowding(host_room: float) -> float:
+        sc = load_scenario(GHOUTA)
+        sc.world.population_scale = 0.05
+        sc.time.horizon_days = 16  # before any deal: nobody goes home to a full town
+        sc.flight.host_room = host_room
+        towns = collect(simulate(sc, 4)).towns
+        present = towns.pivot(index="day", columns="town_id", values="population_present")
+        residents = present.iloc[0]
+        own = residents > 0
+        return float((present.loc[:, own] / residents[own]).max().max())
+
+    assert peak_crowding(1.0) <= 2.0  # at most its own population again
+    assert peak_crowding(0.5) <= 1.5
+    assert peak_crowding(1e6) > 5.0  # unlimited: the quietest village takes in the enclave

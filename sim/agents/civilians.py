@@ -116,6 +116,8 @@ class Civilians(mesa.Agent):
         #: persons who ever arrived at each location (cumulative; moves home included)
         self.arrived_loc = np.zeros(self.n_loc, dtype=np.int64)
         self.home_at = self._bincount(self.home, self.size, self.n_towns)
+        #: each town's own pre-offensive population (persons): what its room as a host scales
+        self.residents = self.home_at.copy()
         self.away_home = np.zeros(self.n_towns, dtype=np.int64)
         # Households never change home and are made town by town, so each town's households
         # are one contiguous block: per-town values expand to households with np.repeat (much
@@ -176,12 +178,14 @@ class Civilians(mesa.Agent):
     # --- moves ----------------------------------------------------------------------------
     def flee_and_return(self, p_flee: np.ndarray, p_return: np.ndarray,
                         cum_dest: np.ndarray, dest_loc: np.ndarray, dest_ticks: np.ndarray,
-                        tick: int) -> np.ndarray:
+                        tick: int, room: np.ndarray | None = None) -> np.ndarray:
         """One tick of flight and return. Returns persons newly displaced, per home town.
 
         ``p_flee``/``p_return`` are per home town; ``cum_dest`` (towns x destinations) the
         cumulative destination probabilities, ``dest_loc`` and ``dest_ticks`` the location
-        code and travel time of each (home town, destination) pair.
+        code and travel time of each (home town, destination) pair; ``room`` the persons each
+        town can still take in as a host (None: no limit): households a full host cannot take
+        stay home this tick (:func:`sim.rules.flight.admitted`).
         """
         rng = self.model.rng
         # per-household work arrays are reused every tick (fresh ones cost page faults)
@@ -196,6 +200,9 @@ class Civilians(mesa.Agent):
             choice = flight.draw_choices(cum_dest[h], rng)
             new = dest_loc[h, choice]
             moving = new != h  # a household with nowhere to go shelters in place
+            if room is not None:  # ... and so does one its host has no room for
+                moving &= flight.admitted(np.where(moving, new, self.n_loc), self.size[idx],
+                                          room, rng)
             if not moving.all():
                 idx, h, choice, new = idx[moving], h[moving], choice[moving], new[moving]
             self._move(idx, new)

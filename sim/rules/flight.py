@@ -25,14 +25,24 @@ people. Choice probabilities are the softmax of U. Travel takes ``ceil(d / speed
 dt)`` ticks. Closed borders stop people at the border. A household with no reachable
 destination shelters in place (:mod:`sim.rules.siege`).
 
+A host town takes in people only while it has room (Flee's location capacity): at most
+``flight.host_room`` times its own pre-offensive population besides it (1: a town can double;
+a place with no residents of its own, such as Daraa's Nasib crossing, is a gathering point, not
+housing, and has no limit). A full town is no longer a host (:func:`host_room`), and if more
+households head for a host in one tick than it has room for, those it cannot take, drawn at
+random, stay home this tick (:func:`admitted`). In Daraa no town comes near doubling (the
+displaced go to the borders, the frontier and the fields); in a besieged enclave with nowhere
+else to go, without the limit the whole enclave would crowd into its quietest farming village.
+
 A household that reached an open border or frontier crosses it with per-tick probability
 ``1 - exp(-cross_rate * dt)`` (:func:`crossing_probability`).
 
-Parameters: ``flight.*``. Calibrated by: the surge of displacement that came with the
-ultimatums (62-66,000 displaced on 28 June, 160,000 a day later: seeds/record.toml) for
-``b_offer``; 320,000 displaced by the day of the article (article
-line 27), many to the Jordanian border or near the Golan (line 27), people streaming into
-olive groves and fields (line 20), families more than a week on the border (line 30).
+Parameters: ``flight.*`` (``flight.host_room`` a judgement, not calibrated). Calibrated by:
+the surge of displacement that came with the ultimatums (62-66,000 displaced on 28 June,
+160,000 a day later: seeds/record.toml) for ``b_offer``; 320,000 displaced by the day of the
+article (article line 27), many to the Jordanian border or near the Golan (line 27), people
+streaming into olive groves and fields (line 20), families more than a week on the border
+(line 30).
 """
 
 from __future__ import annotations
@@ -70,6 +80,39 @@ def choose_host(threat: np.ndarray, dist_km: np.ndarray, candidate: np.ndarray,
     host = np.where(has, host, -1)
     dist = np.where(has, dist_km[np.arange(len(host)), np.maximum(host, 0)], np.inf)
     return host, dist
+
+
+def host_room(residents: np.ndarray, present: np.ndarray, room: float) -> np.ndarray:
+    """Persons each town can still take in: ``(1 + room) * residents - present`` (at least 0),
+    ``residents`` its own pre-offensive population, ``present`` the persons there now; a place
+    with no residents of its own (a border crossing) is a gathering point, not housing, and is
+    not limited (inf)."""
+    left = np.maximum((1.0 + room) * residents - present, 0.0)
+    return np.where(residents > 0, left, np.inf)
+
+
+def admitted(dest: np.ndarray, size: np.ndarray, room: np.ndarray,
+             rng: np.random.Generator) -> np.ndarray:
+    """Which of this tick's fleeing households get in where they head: those heading for a
+    host town (a location code below ``len(room)``) while its ``room`` lasts, in random order
+    when more head there than it has room for; all others. Draws nothing when no host is
+    oversubscribed."""
+    n = len(room)
+    keep = np.ones(len(dest), dtype=bool)
+    to_town = dest < n
+    arriving = np.bincount(dest[to_town], weights=size[to_town], minlength=n)
+    over = arriving > room
+    if not over.any():
+        return keep
+    sel = np.flatnonzero(to_town & over[np.where(to_town, dest, 0)])
+    sel = rng.permutation(sel)
+    sel = sel[np.argsort(dest[sel], kind="stable")]  # grouped by host, random within a host
+    d = dest[sel]
+    cum = np.cumsum(size[sel].astype(np.float64))
+    first = np.searchsorted(d, d, side="left")  # each household's group start
+    within = cum - (cum[first] - size[sel[first]])
+    keep[sel[within > room[d]]] = False
+    return keep
 
 
 def destination_utilities(dist: np.ndarray, available: np.ndarray, asc: np.ndarray,

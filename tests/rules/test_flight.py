@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.rules import flight
 from sim.rules.flight import (
     choice_probabilities,
     choose_host,
@@ -171,3 +172,47 @@ def test_travel_ticks_are_the_ceiling_of_distance_over_a_ticks_travel(dist, spee
 def test_travel_ticks_never_shrink_with_distance():
     t = travel_ticks(np.linspace(0, 200, 50), 15.0, 1 / 24)
     assert (np.diff(t) >= 0).all()
+
+
+def test_host_room_is_what_is_left_of_the_limit_never_negative_and_unlimited_without_residents():
+    room = flight.host_room(np.array([1000.0, 1000.0, 1000.0, 0.0]),
+                            np.array([1000.0, 1500.0, 2500.0, 800.0]), 1.0)
+    np.testing.assert_array_equal(room, [1000.0, 500.0, 0.0, np.inf])
+
+
+def test_host_room_grows_with_the_multiple():
+    res, present = np.array([400.0]), np.array([400.0])
+    assert flight.host_room(res, present, 0.0)[0] == 0.0
+    assert flight.host_room(res, present, 0.5)[0] == 200.0
+    assert flight.host_room(res, present, 3.0)[0] == 1200.0
+
+
+def test_admitted_keeps_everyone_and_draws_nothing_while_no_host_is_oversubscribed():
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    keep = flight.admitted(np.array([0, 1, 5, 0]), np.array([3, 4, 6, 2]),
+                           np.array([10.0, 4.0]), rng)
+    assert keep.all()
+    assert rng.bit_generator.state == state  # the random stream is untouched
+
+
+def test_admitted_fills_an_oversubscribed_host_to_its_room_and_no_further():
+    dest = np.array([0] * 10 + [1] * 3 + [7] * 4)  # 7: not a town (a zone), never limited
+    size = np.full(len(dest), 5)
+    keep = flight.admitted(dest, size, np.array([22.0, 100.0]), np.random.default_rng(1))
+    assert size[keep & (dest == 0)].sum() == 20  # four households of 5 fit in 22
+    assert keep[dest == 1].all() and keep[dest == 7].all()
+
+
+def test_admitted_turns_away_everyone_heading_for_a_full_host():
+    keep = flight.admitted(np.array([0, 0, 1]), np.array([2, 3, 4]), np.array([0.0, 9.0]),
+                           np.random.default_rng(2))
+    np.testing.assert_array_equal(keep, [False, False, True])
+
+
+def test_admitted_picks_at_random_who_gets_into_an_oversubscribed_host():
+    dest, size, room = np.zeros(40, dtype=int), np.ones(40), np.array([20.0])
+    picks = {tuple(np.flatnonzero(flight.admitted(dest, size, room, np.random.default_rng(s))))
+             for s in range(5)}
+    assert len(picks) > 1  # not always the same (first) households
+    assert all(len(p) == 20 for p in picks)
