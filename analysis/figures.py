@@ -61,15 +61,17 @@ def default_outcomes(columns: Any) -> tuple[str, ...]:
 
 def zone_stack(zones: list[dict[str, Any]]) -> list[tuple[str, str, str, Any, list[str]]]:
     """Stacked zones of a batch figure: (label, colour, hatch, how to compute it from a frame of
-    medians, the columns it needs): each border and frontier, the fields, and the rest."""
+    medians, the columns it needs): each border and frontier, the fields, government-held areas,
+    and the rest (the quieter towns: the displaced total less those, so that the stack's top is
+    the median total)."""
     series = zone_series(zones)
     kinds = {z["column"]: z["kind"] for z in zones}
     own = [(c, lab, col, h) for c, lab, col, h in series
-           if kinds.get(c) in ("border", "frontier", "fields")]
+           if kinds.get(c) in ("border", "frontier", "fields", "government")]
     out = [(lab, col, h, (lambda d, c=c: d[c]), [c]) for c, lab, col, h in own]
     cols = [c for c, *_ in own]
-    rest_col, rest_h = series[len(own)][2], series[len(own)][3]
-    out.append(("Other (towns, government-held areas)" if own else "Displaced (towns, government-held areas)",
+    _, _, rest_col, rest_h = next(x for x in series if x[0] == "displaced_towns")
+    out.append(("Other (quieter towns)" if own else "Displaced (quieter towns)",
                 rest_col, rest_h, lambda d, cols=tuple(cols): d["displaced_total"]
                 - sum((d[c] for c in cols), 0), []))
     return out
@@ -252,8 +254,9 @@ def zones_figure(batch: Batch) -> Figure:
     scen = [g for g, _ in groups]
     ncol = min(len(scen), 3)
     nrow = math.ceil(len(scen) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow + 0.6), sharex=True,
-                             sharey=True, squeeze=False)
+    # one panel gets the width of the title above it (narrower, the title was cut off)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(4.2 * ncol, 6.4), 3.4 * nrow + 0.6),
+                             sharex=True, sharey=True, squeeze=False)
     handles_from = None
     for ax, (name, g) in zip(axes.flat, groups, strict=False):
         scenario = str(g["scenario"].iloc[0])

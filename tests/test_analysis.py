@@ -117,7 +117,7 @@ def test_curves_group_by_a_runs_column(batch_dir):
 
 # --- zones and compare --------------------------------------------------------------------------
 
-def test_zones_stack_four_hatched_zones_per_scenario(batch_dir):
+def test_zones_stack_five_hatched_zones_per_scenario(batch_dir):
     fig = F.zones_figure(load_batch(batch_dir))
     axes = [a for a in fig.axes if a.get_visible()]
     assert [a.get_title().split(" ")[0] for a in axes] == list(SCENARIOS)
@@ -125,7 +125,8 @@ def test_zones_stack_four_hatched_zones_per_scenario(batch_dir):
     assert [z[0] for z in zones] == ["Jordanian border near the Nasib/Jaber crossing (waiting)",
                                      "camps near al-Rafid/Bariqa by the 1974 ceasefire line (waiting)",
                                      "olive groves and open fields",
-                                     "Other (towns, government-held areas)"]
+                                     "Izra' / Daraa al-Mahatta (regime-held)",
+                                     "Other (quieter towns)"]
     for a in axes:
         polys = [c for c in a.collections if isinstance(c, PolyCollection)]
         assert len(polys) == len(zones)
