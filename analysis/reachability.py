@@ -13,7 +13,10 @@ resample takes whole runs, so the targets' correlations are kept):
 * **centred**: the same for an *ideal* model with the batch's spread but each target's median
   moved onto the middle of its range (each column shifted by ``(lo + hi) / 2 - median``): the
   best any model with that spread can expect. A joint chance near 0 there says the criterion
-  asks for luck, not fit.
+  asks for luck, not fit;
+* **Poisson floor** (:func:`poisson_median_within_chance`, for counts such as deaths): the
+  same chance for a count of independent rare events (Poisson, mean on the middle of the
+  range): how much deaths among 400,000 people vary unless something makes them regular.
 
 Side effects (reading batches, writing tables) live in the caller
 (``scripts/ghouta_fit_table.py``).
@@ -82,7 +85,7 @@ def median_within_chance(values: np.ndarray, bounds: Sequence[tuple[float, float
 def poisson_median_within_chance(lo: float, hi: float, n: int = 20, n_boot: int = 100_000,
                                  seed: int = 0) -> float:
     """Chance that the median of ``n`` Poisson counts with mean ``(lo + hi) / 2`` lies within
-    ``[lo, hi]``: what a count that varies only as independent events do can expect."""
+    ``[lo, hi]``: what a count of independent rare events can expect."""
     rng = np.random.default_rng(seed)
     med = np.median(rng.poisson((lo + hi) / 2.0, size=(n_boot, n)), axis=1)
     return float(((med >= lo) & (med <= hi)).mean())

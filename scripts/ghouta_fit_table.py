@@ -57,8 +57,9 @@ def reachability(targets: list, values: np.ndarray) -> None:
           f"({run.n_boot:,} resamples of {run.n} whole runs): the chance that the median of "
           f"{run.n} runs is within each range, for the model as run, and for an ideal model "
           "with the same run-to-run spread whose median sits on the middle of every range; for "
-          "the counts, also for a count that varies no more than independent events do (Poisson, "
-          "centred: the least spread a stochastic count can have). analysis/reachability.py.\n")
+          "the counts, also for a count of independent rare events centred there (Poisson: how "
+          "much deaths among 400,000 people vary unless something makes them regular). "
+          "analysis/reachability.py.\n")
     print("| target | day | range width | as run | ideal, centred | Poisson floor, centred |")
     print("|---|---|---|---|---|---|")
     for t, (lo, hi), p, q, f in zip(targets, bounds, run.per_target, ideal.per_target, floor,
