@@ -565,10 +565,13 @@ class NegotiationModel(mesa.Model):
 
         civ = self.civilians
         room = flight.host_room(civ.residents, civ.count_loc[:w.n_towns], fp.host_room)
-        host, d_host = flight.choose_host(threat, w.dist_km, rebel & (room > 0), fp.host_max_km,
-                                          fp.host_threat_km,
-                                          pocket_rule.same_pocket(st.pocket,
-                                                                  self.params.world.pockets))
+        cost = flight.host_costs(threat, w.dist_km, rebel & (room > 0), fp.host_max_km,
+                                 fp.host_threat_km,
+                                 pocket_rule.same_pocket(st.pocket, self.params.world.pockets))
+        ranking = flight.host_ranking(cost)
+        host = ranking[:, 0]
+        d_host = np.where(host >= 0, w.dist_km[np.arange(w.n_towns), np.maximum(host, 0)],
+                          np.inf)
         dist, available, dest_threat, asc, dest_loc = siege.destinations(
             self.dest_zones, self.loc, self.d_zone, st.d_regime, host, d_host, threat,
             zone_threat, self.fallback, fp, self.params.regime.corridors_open)
@@ -576,8 +579,9 @@ class NegotiationModel(mesa.Model):
                                                  fp.c_safe, fp.safety_scale)
         cum, nowhere = flight.cumulative_choices(probs)
         ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
-        st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick,
-                                               room)
+        st.new_displaced = civ.flee_and_return(
+            p_flee, p_ret, cum, dest_loc, ticks, self.tick, room, ranking,
+            flight.travel_ticks(w.dist_km, fp.speed_km_per_day, self.dt_days))
         self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
         p_cross = flight.crossing_probability(fp.cross_rate, self.dt_days)
         for z in self.closable:

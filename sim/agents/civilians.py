@@ -178,14 +178,17 @@ class Civilians(mesa.Agent):
     # --- moves ----------------------------------------------------------------------------
     def flee_and_return(self, p_flee: np.ndarray, p_return: np.ndarray,
                         cum_dest: np.ndarray, dest_loc: np.ndarray, dest_ticks: np.ndarray,
-                        tick: int, room: np.ndarray | None = None) -> np.ndarray:
+                        tick: int, room: np.ndarray | None = None,
+                        ranking: np.ndarray | None = None,
+                        town_ticks: np.ndarray | None = None) -> np.ndarray:
         """One tick of flight and return. Returns persons newly displaced, per home town.
 
         ``p_flee``/``p_return`` are per home town; ``cum_dest`` (towns x destinations) the
         cumulative destination probabilities, ``dest_loc`` and ``dest_ticks`` the location
         code and travel time of each (home town, destination) pair; ``room`` the persons each
         town can still take in as a host (None: no limit): households a full host cannot take
-        stay home this tick (:func:`sim.rules.flight.admitted`).
+        try their home's next host (``ranking``, with ``town_ticks`` the travel ticks between
+        towns) and stay home if none has room (:func:`sim.rules.flight.admit_or_redirect`).
         """
         rng = self.model.rng
         # per-household work arrays are reused every tick (fresh ones cost page faults)
@@ -200,13 +203,22 @@ class Civilians(mesa.Agent):
             choice = flight.draw_choices(cum_dest[h], rng)
             new = dest_loc[h, choice]
             moving = new != h  # a household with nowhere to go shelters in place
-            if room is not None:  # ... and so does one its host has no room for
-                moving &= flight.admitted(np.where(moving, new, self.n_loc), self.size[idx],
-                                          room, rng)
+            travel = dest_ticks[h, choice]
+            if room is not None and ranking is not None and town_ticks is not None:
+                # ... and so does one no host has room for; others try their next host
+                heading = np.where(moving, new, self.n_loc)
+                got, admit = flight.admit_or_redirect(heading, h, self.size[idx], room, ranking,
+                                                      rng)
+                moved_on = admit & (got != heading)
+                if moved_on.any():
+                    new = np.where(moved_on, got, new)
+                    travel = np.where(moved_on, town_ticks[h, np.minimum(new, self.n_towns - 1)],
+                                      travel)
+                moving &= admit
             if not moving.all():
-                idx, h, choice, new = idx[moving], h[moving], choice[moving], new[moving]
+                idx, h, new, travel = idx[moving], h[moving], new[moving], travel[moving]
             self._move(idx, new)
-            self.arrive[idx] = tick + dest_ticks[h, choice]
+            self.arrive[idx] = tick + travel
             new_disp = np.bincount(h, weights=self.size[idx], minlength=self.n_towns).astype(
                 np.int64)
         if p_return.any():  # back: displaced, still in the area, arrived, and drew a return

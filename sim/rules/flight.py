@@ -74,17 +74,66 @@ def choose_host(threat: np.ndarray, dist_km: np.ndarray, candidate: np.ndarray,
     Cost of host j from i: ``d_ij + threat_km * threat_j``; only candidates within ``max_km``
     (and, if ``reachable`` (towns x towns) is given, only where it holds: the same pocket).
     """
-    cost = dist_km + threat_km * threat[None, :]
-    ok = candidate[None, :] & (dist_km <= max_km)
-    if reachable is not None:
-        ok &= reachable
-    np.fill_diagonal(ok, False)
-    cost = np.where(ok, cost, np.inf)
+    cost = host_costs(threat, dist_km, candidate, max_km, threat_km, reachable)
     host = cost.argmin(axis=1)
     has = np.isfinite(cost[np.arange(len(host)), host])
     host = np.where(has, host, -1)
     dist = np.where(has, dist_km[np.arange(len(host)), np.maximum(host, 0)], np.inf)
     return host, dist
+
+
+def host_costs(threat: np.ndarray, dist_km: np.ndarray, candidate: np.ndarray,
+               max_km: float, threat_km: float,
+               reachable: np.ndarray | None = None) -> np.ndarray:
+    """Cost of each host j from each town i (towns x towns): ``d_ij + threat_km * threat_j``
+    for candidates within ``max_km`` (and ``reachable``), inf otherwise and on the diagonal."""
+    cost = dist_km + threat_km * threat[None, :]
+    ok = candidate[None, :] & (dist_km <= max_km)
+    if reachable is not None:
+        ok &= reachable
+    np.fill_diagonal(ok, False)
+    return np.where(ok, cost, np.inf)
+
+
+def host_ranking(cost: np.ndarray) -> np.ndarray:
+    """Each town's hosts from the cheapest on (towns x towns, from :func:`host_costs`; -1 after
+    the last one in reach): the order in which its households try them when one is full. The
+    first is :func:`choose_host`'s (ties to the lower index)."""
+    order = np.argsort(cost, axis=1, kind="stable")
+    return np.where(np.isfinite(np.take_along_axis(cost, order, axis=1)), order, -1)
+
+
+def admit_or_redirect(dest: np.ndarray, home: np.ndarray, size: np.ndarray, room: np.ndarray,
+                      ranking: np.ndarray, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Where this tick's fleeing households get in: each heading for a host town that has no
+    room left for it tries its home's next host (``ranking``, :func:`host_ranking`) in the same
+    tick, until one takes it in or none is left (then it stays home). Returns the destinations
+    and which households get in; draws nothing when no host is oversubscribed."""
+    n = len(room)
+    dest = dest.copy()
+    left = np.asarray(room, dtype=np.float64).copy()
+    keep = admitted(dest, size, left, rng)
+    into = keep & (dest < n)
+    left -= np.bincount(dest[into], weights=size[into], minlength=n)
+    waiting = np.flatnonzero((dest < n) & ~keep)
+    if not len(waiting):
+        return dest, keep
+    K = ranking.shape[1]
+    pos = np.argmax(ranking[home[waiting]] == dest[waiting][:, None], axis=1)
+    while len(waiting):
+        pos = pos + 1
+        nxt = np.where(pos < K, ranking[home[waiting], np.minimum(pos, K - 1)], -1)
+        more = nxt >= 0
+        waiting, pos, nxt = waiting[more], pos[more], nxt[more]
+        if not len(waiting):
+            break
+        got = admitted(nxt, size[waiting], left, rng)
+        dest[waiting[got]] = nxt[got]
+        keep[waiting[got]] = True
+        left -= np.bincount(nxt[got], weights=size[waiting[got]], minlength=n)
+        waiting, pos = waiting[~got], pos[~got]
+    return dest, keep
 
 
 def host_room(residents: np.ndarray, present: np.ndarray, room: float) -> np.ndarray:
