@@ -221,6 +221,8 @@ class NegotiationModel(mesa.Model):
         self.fallback = siege.fallback_location(w, self.loc)
         self.sheltering = 0
         self._kernel: tuple[float, np.ndarray | None, np.ndarray | None] = (math.nan, None, None)
+        #: travel ticks between towns at the households' speed (computed once; again if it changes)
+        self._town_ticks: tuple[float, np.ndarray] = (math.nan, np.zeros((0, 0), dtype=np.int32))
 
         self.prelude()
         #: per-governorate regime share columns, e.g. ``regime_share_daraa`` (from the case data)
@@ -568,10 +570,7 @@ class NegotiationModel(mesa.Model):
         cost = flight.host_costs(threat, w.dist_km, rebel & (room > 0), fp.host_max_km,
                                  fp.host_threat_km,
                                  pocket_rule.same_pocket(st.pocket, self.params.world.pockets))
-        ranking = flight.host_ranking(cost)
-        host = ranking[:, 0]
-        d_host = np.where(host >= 0, w.dist_km[np.arange(w.n_towns), np.maximum(host, 0)],
-                          np.inf)
+        host, d_host = flight.cheapest_host(cost, w.dist_km)
         dist, available, dest_threat, asc, dest_loc = siege.destinations(
             self.dest_zones, self.loc, self.d_zone, st.d_regime, host, d_host, threat,
             zone_threat, self.fallback, fp, self.params.regime.corridors_open)
@@ -579,9 +578,11 @@ class NegotiationModel(mesa.Model):
                                                  fp.c_safe, fp.safety_scale)
         cum, nowhere = flight.cumulative_choices(probs)
         ticks = flight.travel_ticks(dist, fp.speed_km_per_day, self.dt_days)
-        st.new_displaced = civ.flee_and_return(
-            p_flee, p_ret, cum, dest_loc, ticks, self.tick, room, ranking,
-            flight.travel_ticks(w.dist_km, fp.speed_km_per_day, self.dt_days))
+        if self._town_ticks[0] != fp.speed_km_per_day:  # once; again if an intervention changes it
+            self._town_ticks = (fp.speed_km_per_day,
+                                flight.travel_ticks(w.dist_km, fp.speed_km_per_day, self.dt_days))
+        st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick,
+                                               room, cost, self._town_ticks[1])
         self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
         p_cross = flight.crossing_probability(fp.cross_rate, self.dt_days)
         for z in self.closable:

@@ -3,17 +3,17 @@
 20 fixed seeds (2018-2037) at full population; the runs stop on day 29 (nothing after the
 cut-off is read).
 
-Issue 14 asks for every target's median within its range; the committed fit has 5 of 21 over
+Issue 14 asks for every target's median within its range; the committed fit has 4 of 21 over
 these seeds (docs/cases.md §4 shows why all 21 is out of reach of fitting). What these tests pin
 is what the fourth and fifth sessions' changes gained (the places assaulted at once, HTS present
 beside Faylaq, the air campaign's surge; then the room in host towns and its recalibration), so
-that a later change cannot lose it unseen: at least 12 of the 21 medians within their range
-widened by 10% (measured 12; 10 before the room in host towns), the root mean square of the
-medians' scaled errors (the ABC's distance, each capped at 10) at most 3.5 (measured 3.45; 3.06
-before, 5.5 for the fit before that over seeds 2018-2047: the deaths after day 20 came closer,
-the share of the enclave on days 12-15 went further), and the enclave not all in the
-government's hands on day 28 (measured 0.945; the record 0.82-0.83; the fit before the fourth
-session held all of it from day 25).
+that a later change cannot lose it unseen: at least 14 of the 21 medians within their range
+widened by 10% (measured 15; 10 before the room in host towns), the root mean square of the
+medians' scaled errors (the ABC's distance, each capped at 10) at most 3.7 (measured 3.57; 3.06
+before, 5.5 for the fit before that over seeds 2018-2047: the lull of days 6-14 and the share of
+the enclave after day 25 came closer, the first week's deaths went further), and the enclave not
+all in the government's hands on day 28 (measured 0.846; the record 0.82-0.83; the fit before
+the fourth session held all of it from day 25).
 """
 
 from __future__ import annotations
@@ -52,15 +52,15 @@ def targets() -> list:
     return [t for t in load_targets(TARGETS) if t.series is not None]
 
 
-def test_at_least_12_of_the_21_medians_are_within_their_range_widened_by_10_percent(medians, targets):
+def test_at_least_14_of_the_21_medians_are_within_their_range_widened_by_10_percent(medians, targets):
     assert len(targets) == 21
     within = [t.outcome for t in targets if t.within_widened(medians[t.outcome])]
-    assert len(within) >= 12, within
+    assert len(within) >= 14, within
 
 
-def test_the_medians_scaled_errors_have_a_root_mean_square_of_at_most_3_5(medians, targets):
+def test_the_medians_scaled_errors_have_a_root_mean_square_of_at_most_3_7(medians, targets):
     errs = [min(abs(t.error(medians[t.outcome])), 10.0) for t in targets]
-    assert float(np.sqrt(np.mean(np.square(errs)))) <= 3.5, errs
+    assert float(np.sqrt(np.mean(np.square(errs)))) <= 3.7, errs
 
 
 def test_the_government_does_not_hold_the_whole_enclave_on_day_28(medians, targets):

@@ -179,7 +179,7 @@ class Civilians(mesa.Agent):
     def flee_and_return(self, p_flee: np.ndarray, p_return: np.ndarray,
                         cum_dest: np.ndarray, dest_loc: np.ndarray, dest_ticks: np.ndarray,
                         tick: int, room: np.ndarray | None = None,
-                        ranking: np.ndarray | None = None,
+                        host_cost: np.ndarray | None = None,
                         town_ticks: np.ndarray | None = None) -> np.ndarray:
         """One tick of flight and return. Returns persons newly displaced, per home town.
 
@@ -187,8 +187,8 @@ class Civilians(mesa.Agent):
         cumulative destination probabilities, ``dest_loc`` and ``dest_ticks`` the location
         code and travel time of each (home town, destination) pair; ``room`` the persons each
         town can still take in as a host (None: no limit): households a full host cannot take
-        try their home's next host (``ranking``, with ``town_ticks`` the travel ticks between
-        towns) and stay home if none has room (:func:`sim.rules.flight.admit_or_redirect`).
+        try their home's next host (by ``host_cost``, with ``town_ticks`` the travel ticks
+        between towns) and stay home if none has room (:func:`sim.rules.flight.admit_or_redirect`).
         """
         rng = self.model.rng
         # per-household work arrays are reused every tick (fresh ones cost page faults)
@@ -204,11 +204,11 @@ class Civilians(mesa.Agent):
             new = dest_loc[h, choice]
             moving = new != h  # a household with nowhere to go shelters in place
             travel = dest_ticks[h, choice]
-            if room is not None and ranking is not None and town_ticks is not None:
+            if room is not None and host_cost is not None and town_ticks is not None:
                 # ... and so does one no host has room for; others try their next host
                 heading = np.where(moving, new, self.n_loc)
-                got, admit = flight.admit_or_redirect(heading, h, self.size[idx], room, ranking,
-                                                      rng)
+                got, admit = flight.admit_or_redirect(heading, h, self.size[idx], room,
+                                                      host_cost, rng)
                 moved_on = admit & (got != heading)
                 if moved_on.any():
                     new = np.where(moved_on, got, new)

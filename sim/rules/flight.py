@@ -28,16 +28,13 @@ destination shelters in place (:mod:`sim.rules.siege`).
 A host town takes in people only while it has room (Flee's location capacity): at most
 ``flight.host_room`` times its own pre-offensive population besides it (1: a town can double;
 a place with no residents of its own, such as Daraa's Nasib crossing, is a gathering point, not
-housing, and has no limit). A full town is no longer a host (:func:`host_room`), and if more
-households head for a host in one tick than it has room for, those it cannot take, drawn at
-random, stay home this tick (:func:`admitted`) and may flee again in a later tick, to the
-next host with room. A limitation: they do not try that next host in the same tick, and every
-household of a town heads for the same host (the cheapest), so inside a crowded enclave
-relocation goes at about one host's room a tick (Eastern Ghouta, seed 2018, days 0-8: of
-248,000 person-attempts to reach a host, 188,000 were turned away; 59,000 displaced on day 8,
-against 196,000 without the limit). In Daraa no town comes near doubling (the displaced go to
-the borders, the frontier and the fields); in a besieged enclave with nowhere else to go,
-without the limit the whole enclave would crowd into its quietest farming village.
+housing, and has no limit). A full town is no longer a host (:func:`host_room`). A town's
+households try its hosts from the cheapest on (:func:`host_costs`, :func:`host_ranking`): if
+more head for a host in one tick than it has room for, those it cannot take, drawn at random,
+try the next host in the same tick, and stay home only when no host in reach has room
+(:func:`admitted`, :func:`admit_or_redirect`). In Daraa no town comes near doubling (the
+displaced go to the borders, the frontier and the fields); in a besieged enclave with nowhere
+else to go, without the limit the whole enclave would crowd into its quietest farming village.
 
 A household that reached an open border or frontier crosses it with per-tick probability
 ``1 - exp(-cross_rate * dt)`` (:func:`crossing_probability`).
@@ -74,7 +71,13 @@ def choose_host(threat: np.ndarray, dist_km: np.ndarray, candidate: np.ndarray,
     Cost of host j from i: ``d_ij + threat_km * threat_j``; only candidates within ``max_km``
     (and, if ``reachable`` (towns x towns) is given, only where it holds: the same pocket).
     """
-    cost = host_costs(threat, dist_km, candidate, max_km, threat_km, reachable)
+    return cheapest_host(host_costs(threat, dist_km, candidate, max_km, threat_km, reachable),
+                         dist_km)
+
+
+def cheapest_host(cost: np.ndarray, dist_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each town's cheapest host by ``cost`` (:func:`host_costs`) and its distance; -1 and inf
+    where none is in reach (ties to the lower index)."""
     host = cost.argmin(axis=1)
     has = np.isfinite(cost[np.arange(len(host)), host])
     host = np.where(has, host, -1)
@@ -104,12 +107,13 @@ def host_ranking(cost: np.ndarray) -> np.ndarray:
 
 
 def admit_or_redirect(dest: np.ndarray, home: np.ndarray, size: np.ndarray, room: np.ndarray,
-                      ranking: np.ndarray, rng: np.random.Generator
+                      cost: np.ndarray, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Where this tick's fleeing households get in: each heading for a host town that has no
-    room left for it tries its home's next host (``ranking``, :func:`host_ranking`) in the same
-    tick, until one takes it in or none is left (then it stays home). Returns the destinations
-    and which households get in; draws nothing when no host is oversubscribed."""
+    room left for it tries its home's next host (by ``cost``, :func:`host_costs`, ranked by
+    :func:`host_ranking` only when some host is full) in the same tick, until one takes it in
+    or none is left (then it stays home). Returns the destinations and which households get in;
+    draws nothing when no host is oversubscribed."""
     n = len(room)
     dest = dest.copy()
     left = np.asarray(room, dtype=np.float64).copy()
@@ -119,6 +123,7 @@ def admit_or_redirect(dest: np.ndarray, home: np.ndarray, size: np.ndarray, room
     waiting = np.flatnonzero((dest < n) & ~keep)
     if not len(waiting):
         return dest, keep
+    ranking = host_ranking(cost)
     K = ranking.shape[1]
     pos = np.argmax(ranking[home[waiting]] == dest[waiting][:, None], axis=1)
     while len(waiting):

@@ -216,3 +216,70 @@ def test_admitted_picks_at_random_who_gets_into_an_oversubscribed_host():
              for s in range(5)}
     assert len(picks) > 1  # not always the same (first) households
     assert all(len(p) == 20 for p in picks)
+
+
+def test_host_costs_are_distance_plus_weighted_threat_and_inf_out_of_reach_or_at_home():
+    dist = np.array([[0.0, 2.0, 9.0], [2.0, 0.0, 7.0], [9.0, 7.0, 0.0]])
+    cost = flight.host_costs(np.array([1.0, 3.0, 0.0]), dist, np.array([True, True, True]),
+                             8.0, 0.5)
+    expected = np.array([[np.inf, 3.5, np.inf], [2.5, np.inf, 7.0], [np.inf, 8.5, np.inf]])
+    np.testing.assert_array_equal(cost, expected)
+
+
+def test_host_ranking_orders_each_towns_hosts_from_the_cheapest_and_marks_the_rest():
+    cost = np.array([[np.inf, 3.0, 1.0, 2.0], [1.0, np.inf, 1.0, np.inf],
+                     [np.inf, np.inf, np.inf, np.inf], [5.0, 4.0, 6.0, np.inf]])
+    np.testing.assert_array_equal(flight.host_ranking(cost),
+                                  [[2, 3, 1, -1], [0, 2, -1, -1], [-1, -1, -1, -1],
+                                   [1, 0, 2, -1]])
+
+
+def test_host_ranking_starts_with_the_host_choose_host_picks():
+    rng = np.random.default_rng(5)
+    dist = rng.uniform(0, 10, (6, 6))
+    threat = rng.uniform(0, 3, 6)
+    cand = np.array([True, False, True, True, True, False])
+    host, _ = choose_host(threat, dist, cand, 8.0, 1.5)
+    np.testing.assert_array_equal(flight.host_ranking(flight.host_costs(threat, dist, cand, 8.0,
+                                                                        1.5))[:, 0], host)
+
+
+def test_admit_or_redirect_sends_those_a_full_host_turns_away_to_their_next_host():
+    cost = np.array([[np.inf, 1.0, 2.0], [1.0, np.inf, 2.0], [1.0, 2.0, np.inf]])
+    dest = np.array([1, 1, 1, 1])  # four households of town 0, all heading for town 1
+    size = np.full(4, 5)
+    got, keep = flight.admit_or_redirect(dest, np.zeros(4, dtype=int), size,
+                                         np.array([100.0, 10.0, 10.0]), cost,
+                                         np.random.default_rng(0))
+    assert keep.all()
+    assert sorted(got.tolist()) == [1, 1, 2, 2]  # two fit in town 1, two move on to town 2
+
+
+def test_admit_or_redirect_keeps_home_those_no_host_has_room_for():
+    cost = np.array([[np.inf, 1.0, 2.0], [1.0, np.inf, 2.0], [1.0, 2.0, np.inf]])
+    dest = np.array([1, 1, 1, 7])  # 7: not a town (a zone), never limited
+    got, keep = flight.admit_or_redirect(dest, np.zeros(4, dtype=int), np.full(4, 5),
+                                         np.array([100.0, 5.0, 5.0]), cost,
+                                         np.random.default_rng(1))
+    assert keep.sum() == 3 and keep[3]
+    assert sorted(got[keep][:2].tolist()) == [1, 2]
+
+
+def test_admit_or_redirect_changes_nothing_and_draws_nothing_when_every_host_has_room():
+    rng = np.random.default_rng(2)
+    state = rng.bit_generator.state
+    dest = np.array([1, 2, 5])
+    got, keep = flight.admit_or_redirect(dest, np.array([0, 0, 1]), np.array([3, 3, 3]),
+                                         np.array([10.0, 10.0, 10.0]),
+                                         np.array([[np.inf, 1.0, 2.0], [1.0, np.inf, 2.0],
+                                                   [1.0, 2.0, np.inf]]), rng)
+    assert keep.all() and (got == dest).all()
+    assert rng.bit_generator.state == state
+
+
+def test_cheapest_host_is_the_argmin_of_the_costs_or_none():
+    cost = np.array([[np.inf, 2.0, 1.0], [np.inf, np.inf, np.inf], [3.0, 3.0, np.inf]])
+    dist = np.array([[0.0, 4.0, 5.0], [4.0, 0.0, 6.0], [5.0, 6.0, 0.0]])
+    host, d = flight.cheapest_host(cost, dist)
+    np.testing.assert_array_equal(host, [2, -1, 0])
+    np.testing.assert_array_equal(d, [5.0, np.inf, 5.0])
