@@ -29,7 +29,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Civilians, Faction, Mediator, Regime, Town
-from sim.agents.civilians import Locations
+from sim.agents.civilians import Hosts, Locations
 from sim.agents.town import NEVER, TownState, TownTraits
 from sim.errors import ScenarioError
 from sim.rules import acceptance, bombardment, casualties, clock, evacuation, flight, offers, returns, siege, territory
@@ -582,7 +582,7 @@ class NegotiationModel(mesa.Model):
             self._town_ticks = (fp.speed_km_per_day,
                                 flight.travel_ticks(w.dist_km, fp.speed_km_per_day, self.dt_days))
         st.new_displaced = civ.flee_and_return(p_flee, p_ret, cum, dest_loc, ticks, self.tick,
-                                               room, cost, self._town_ticks[1])
+                                               Hosts(room, cost, self._town_ticks[1]))
         self.sheltering = int(civ.home_at[nowhere & (p_flee > 0)].sum())
         p_cross = flight.crossing_probability(fp.cross_rate, self.dt_days)
         for z in self.closable:

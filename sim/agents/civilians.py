@@ -17,7 +17,7 @@ frontier, ``T+2`` fields, ``T+3`` regime areas, ``T+4`` evacuated, ``T+5`` cross
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
@@ -85,6 +85,17 @@ def make_households(pop_by_town: np.ndarray, mean_size: float,
     if not homes:
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
     return np.concatenate(homes), np.concatenate(sizes)
+
+
+class Hosts(NamedTuple):
+    """What the host towns offer this tick's fleeing households: ``room``, the persons each can
+    still take in (:func:`sim.rules.flight.host_room`); ``cost``, the order in which a town's
+    households try them (:func:`sim.rules.flight.host_costs`); ``ticks``, the travel ticks
+    between towns."""
+
+    room: np.ndarray
+    cost: np.ndarray
+    ticks: np.ndarray
 
 
 class Civilians(mesa.Agent):
@@ -178,17 +189,14 @@ class Civilians(mesa.Agent):
     # --- moves ----------------------------------------------------------------------------
     def flee_and_return(self, p_flee: np.ndarray, p_return: np.ndarray,
                         cum_dest: np.ndarray, dest_loc: np.ndarray, dest_ticks: np.ndarray,
-                        tick: int, room: np.ndarray | None = None,
-                        host_cost: np.ndarray | None = None,
-                        town_ticks: np.ndarray | None = None) -> np.ndarray:
+                        tick: int, hosts: Hosts | None = None) -> np.ndarray:
         """One tick of flight and return. Returns persons newly displaced, per home town.
 
         ``p_flee``/``p_return`` are per home town; ``cum_dest`` (towns x destinations) the
         cumulative destination probabilities, ``dest_loc`` and ``dest_ticks`` the location
-        code and travel time of each (home town, destination) pair; ``room`` the persons each
-        town can still take in as a host (None: no limit): households a full host cannot take
-        try their home's next host (by ``host_cost``, with ``town_ticks`` the travel ticks
-        between towns) and stay home if none has room (:func:`sim.rules.flight.admit_or_redirect`).
+        code and travel time of each (home town, destination) pair; ``hosts`` the host towns'
+        room (None: no limit): households a full host cannot take try their home's next host
+        and stay home if none has room (:func:`sim.rules.flight.admit_or_redirect`).
         """
         rng = self.model.rng
         # per-household work arrays are reused every tick (fresh ones cost page faults)
@@ -204,15 +212,14 @@ class Civilians(mesa.Agent):
             new = dest_loc[h, choice]
             moving = new != h  # a household with nowhere to go shelters in place
             travel = dest_ticks[h, choice]
-            if room is not None and host_cost is not None and town_ticks is not None:
-                # ... and so does one no host has room for; others try their next host
+            if hosts is not None:  # ... and so does one no host has room for
                 heading = np.where(moving, new, self.n_loc)
-                got, admit = flight.admit_or_redirect(heading, h, self.size[idx], room,
-                                                      host_cost, rng)
-                moved_on = admit & (got != heading)
+                got, admit = flight.admit_or_redirect(heading, h, self.size[idx], hosts.room,
+                                                      hosts.cost, rng)
+                moved_on = admit & (got != heading)  # to the next host with room
                 if moved_on.any():
                     new = np.where(moved_on, got, new)
-                    travel = np.where(moved_on, town_ticks[h, np.minimum(new, self.n_towns - 1)],
+                    travel = np.where(moved_on, hosts.ticks[h, np.minimum(new, self.n_towns - 1)],
                                       travel)
                 moving &= admit
             if not moving.all():
