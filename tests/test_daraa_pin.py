@@ -18,8 +18,9 @@ Eastern Ghouta baseline (at ee3dca9, population scale 0.05), pinned before issue
 The rationing of the mediator's offers (``mediator.offers_per_day``, issue 12's second round) came
 after both pins; the frozen scenarios set it to 1000 (no limit), so they still pin everything
 else: the prelude and the surge (absent from the frozen plans) and the refactors since. The
-limit on what a host town takes in (``flight.host_room``) came later still: it never binds in
-the Daraa pins (unchanged), and the frozen Ghouta scenario sets it to 1e6 (no limit).
+limit on what a host town takes in (``flight.host_room``) came later still: its default is no
+limit (the Daraa pins are unchanged), and the frozen Ghouta scenario sets it to 1e6 (no limit)
+where the Ghouta baseline sets 1.
 
 Regenerate a JSON only for a deliberate change of the model's results for that case, never to make
 this test pass after a refactor: ``python tests/test_daraa_pin.py --write daraa`` (or ``ghouta``).

@@ -27,19 +27,22 @@ destination shelters in place (:mod:`sim.rules.siege`).
 
 A host town takes in people only while it has room (Flee's location capacity): at most
 ``flight.host_room`` times its own pre-offensive population besides it (1: a town can double;
-a place with no residents of its own, such as Daraa's Nasib crossing, is a gathering point, not
-housing, and has no limit). A full town is no longer a host (:func:`host_room`). A town's
+the default, 1e6, is no limit, and a case sets it: Eastern Ghouta's baseline 1). A place with
+no residents of its own (a border crossing) is a gathering point, not housing, and has no
+limit. A full town is no longer a host (:func:`host_room`). A town's
 households try its hosts from the cheapest on (:func:`host_costs`, :func:`host_ranking`): if
 more head for a host in one tick than it has room for, those it cannot take, drawn at random,
 try the next host in the same tick, and stay home only when no host in reach has room
-(:func:`admitted`, :func:`admit_or_redirect`). In Daraa no town comes near doubling (the
-displaced go to the borders, the frontier and the fields); in a besieged enclave with nowhere
-else to go, without the limit the whole enclave would crowd into its quietest farming village.
+(:func:`admitted`, :func:`admit_or_redirect`). In a besieged enclave with nowhere else to go,
+without the limit the whole enclave would crowd into its quietest farming village. Daraa keeps
+no limit: at its calibrated values no town comes near doubling (its runs are the same with a
+limit of 1), but at some points of its sensitivity design a limit of 1 would bind, and its
+calibration was made without one.
 
 A household that reached an open border or frontier crosses it with per-tick probability
 ``1 - exp(-cross_rate * dt)`` (:func:`crossing_probability`).
 
-Parameters: ``flight.*`` (``flight.host_room`` a judgement, not calibrated). Calibrated by:
+Parameters: ``flight.*`` (``flight.host_room`` a judgement of a case, not calibrated). Calibrated by:
 the surge of displacement that came with the ultimatums (62-66,000 displaced on 28 June,
 160,000 a day later: seeds/record.toml) for ``b_offer``; 320,000 displaced by the day of the
 article (article line 27), many to the Jordanian border or near the Golan (line 27), people

@@ -345,10 +345,10 @@ class FlightParams(Group):
                                desc="Farthest quieter rebel town people flee to.")
     host_threat_km: float = param(2.0, 0.0, 100.0, unit="km per strike/d",
                                   desc="How many km of extra travel one strike/day of threat is worth.")
-    host_room: float = param(1.0, 0.0, 1e6, unit="ratio",
+    host_room: float = param(1e6, 0.0, 1e6, unit="ratio",
                              desc="Displaced persons a town can take in, as a multiple of its own "
-                                  "pre-offensive population (1: it can double); a town that full "
-                                  "is no longer a host.")
+                                  "pre-offensive population (1: it can double; 1e6 = no limit); "
+                                  "a town that full is no longer a host. A judgement of a case.")
     safety_scale: float = param(5.0, 0.01, 1000.0, unit="strikes/d",
                                 desc="Threat at which a host town's safety falls to 1/e.")
     fields_km: float = param(3.0, 0.0, 50.0, unit="km", desc="Distance to the nearest fields.")
